@@ -1,0 +1,24 @@
+//! The sans-IO core of cloudrec.
+//!
+//! It turns every documented answer of the Agora Cloud Recording REST API into a
+//! decision: succeed, retry after a back-off, wait out a failover, acquire again,
+//! stop, or tell the caller exactly what to fix. It also holds the retry, rate,
+//! failover and session policies, and the traits through which the async driver
+//! reaches the outside world: [`Transport`], [`Clock`] and [`EventSink`].
+//!
+//! It does no I/O: with default features it depends on no async runtime, HTTP stack,
+//! TLS library or message broker, reads no clock and draws no random numbers. Time,
+//! attempt numbers and jitter are arguments, so every decision can be tested in
+//! simulated time.
+
+mod clock;
+mod event;
+mod resolution;
+mod transport;
+
+pub use clock::{Clock, Timestamp};
+pub use event::{Event, EventKind, EventSink, FailureReport, NoEvents, SessionState, Subject};
+pub use resolution::Resolution;
+pub use transport::{
+    Delivery, HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind,
+};

@@ -1,0 +1,116 @@
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// One of the six operations of the Cloud Recording REST API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Endpoint {
+    /// `POST .../acquire`: reserve a resource id for one recording session.
+    #[serde(rename = "acquire")]
+    Acquire,
+    /// `POST .../resourceid/{rid}/mode/{mode}/start`: start recording.
+    #[serde(rename = "start")]
+    Start,
+    /// `GET .../sid/{sid}/mode/{mode}/query`: read the task's status and files.
+    #[serde(rename = "query")]
+    Query,
+    /// `POST .../sid/{sid}/mode/{mode}/update`: change subscriptions, web settings or storage.
+    #[serde(rename = "update")]
+    Update,
+    /// `POST .../sid/{sid}/mode/mix/updateLayout`: replace the mix layout.
+    #[serde(rename = "updateLayout")]
+    UpdateLayout,
+    /// `POST .../sid/{sid}/mode/{mode}/stop`: stop recording and upload.
+    #[serde(rename = "stop")]
+    Stop,
+}
+
+impl Endpoint {
+    /// Every endpoint, in the order of a session.
+    pub const ALL: [Self; 6] = [
+        Self::Acquire,
+        Self::Start,
+        Self::Query,
+        Self::Update,
+        Self::UpdateLayout,
+        Self::Stop,
+    ];
+
+    /// The wire name, as it appears in URLs and in the status table.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Acquire => "acquire",
+            Self::Start => "start",
+            Self::Query => "query",
+            Self::Update => "update",
+            Self::UpdateLayout => "updateLayout",
+            Self::Stop => "stop",
+        }
+    }
+
+    /// The HTTP method: `GET` for query, `POST` for the rest.
+    pub const fn method(self) -> &'static str {
+        match self {
+            Self::Query => "GET",
+            _ => "POST",
+        }
+    }
+
+    /// Whether the call addresses a running task (it carries a sid).
+    pub const fn targets_task(self) -> bool {
+        matches!(
+            self,
+            Self::Query | Self::Update | Self::UpdateLayout | Self::Stop
+        )
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error of [`Endpoint::from_str`]: the text names no endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown endpoint `{0}`: expected one of acquire, start, query, update, updateLayout, stop"
+)]
+pub struct UnknownEndpoint(String);
+
+impl FromStr for Endpoint {
+    type Err = UnknownEndpoint;
+
+    /// Accepts the wire name, and `update-layout` / `update_layout` for updateLayout.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "acquire" => Ok(Self::Acquire),
+            "start" => Ok(Self::Start),
+            "query" => Ok(Self::Query),
+            "update" => Ok(Self::Update),
+            "updateLayout" | "update-layout" | "update_layout" => Ok(Self::UpdateLayout),
+            "stop" => Ok(Self::Stop),
+            other => Err(UnknownEndpoint(other.to_owned())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_parse_back() {
+        for endpoint in Endpoint::ALL {
+            assert_eq!(endpoint.as_str().parse::<Endpoint>(), Ok(endpoint));
+        }
+        assert!(
+            "bogus"
+                .parse::<Endpoint>()
+                .unwrap_err()
+                .to_string()
+                .contains("bogus")
+        );
+    }
+}

@@ -1,0 +1,40 @@
+# cloudrec tasks. `just --list` shows them all.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# Run every test of the workspace (unit, integration, doc). Needs RabbitMQ on 127.0.0.1:5672.
+test:
+    cargo test --workspace
+
+# Format check, clippy with warnings denied, the core layering check and the docs.
+lint: layering
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
+    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
+# The core must do no I/O: with default features it may not pull an async runtime, HTTP, TLS or AMQP.
+layering:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    bad=$(cargo tree -p cloudrec-core -e normal --prefix none | awk '{print $1}' | grep -xE 'tokio|hyper|hyper-util|hyper-rustls|rustls|lapin' | sort -u || true)
+    if [ -n "$bad" ]; then
+        echo "cloudrec-core depends on I/O crates: $bad" >&2
+        exit 1
+    fi
+    echo "cloudrec-core layering ok: no tokio, hyper, rustls or lapin"
+
+# Criterion benchmarks; figures go to docs/benchmarks.md.
+bench *ARGS:
+    cargo bench -p cloudrec-benches {{ARGS}}
+
+# Run one cargo-fuzz target for SECONDS (cargo-fuzz needs nightly features: RUSTC_BOOTSTRAP=1 enables them on stable).
+fuzz TARGET SECONDS="120":
+    command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+    cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run {{TARGET}} -- -max_total_time={{SECONDS}}
+
+# The main job: a full mix-mode recording against the embedded emulator.
+demo *ARGS:
+    cargo run --release -p cloudrec-cli -- demo {{ARGS}}
+
+# What CI runs: the tests, then the lints.
+ci: test lint

@@ -11,14 +11,22 @@
 //! attempt numbers and jitter are arguments, so every decision can be tested in
 //! simulated time.
 
+mod classify;
 mod clock;
 mod event;
+mod failure;
+mod outcome;
 mod resolution;
+mod table;
 mod transport;
 
+pub use classify::{classify, classify_failure, classify_transport, decode, fallback};
 pub use clock::{Clock, Timestamp};
 pub use event::{Event, EventKind, EventSink, FailureReport, NoEvents, SessionState, Subject};
+pub use failure::{Failure, FailureKind};
+pub use outcome::Outcome;
 pub use resolution::Resolution;
+pub use table::{RowSource, Rule, STATUS_TABLE_TSV, StatusTable};
 pub use transport::{
     Delivery, HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind,
 };

@@ -1,0 +1,41 @@
+//! The cloudrec [`Transport`](cloudrec_core::Transport) over hyper 1, hyper-util's
+//! pooled client and rustls, plus the tokio [`Clock`](cloudrec_core::Clock).
+//!
+//! [`HyperTransport`] sends one request per call: HTTPS with the webpki roots (and
+//! any root CA you add), Basic auth from the customer id and secret, the JSON
+//! `Content-Type` on POST and `User-Agent: cloudrec/<version>`. It applies a connect
+//! timeout and a request timeout per endpoint (stop at least 25 s, because a
+//! synchronous stop may take 20 s), captures the request id and `Retry-After`, and
+//! classifies a missing answer by [`TransportErrorKind`](cloudrec_core::TransportErrorKind)
+//! and by [`Delivery`](cloudrec_core::Delivery): whether the server may have acted.
+//! Host names go through a [`RefreshingResolver`] that looks each name up again
+//! every 30 s and keeps the last good addresses through a DNS outage.
+//!
+//! It does not retry, interpret statuses or choose hosts: the client in
+//! `cloudrec-core` decides what an answer means and which host comes next. Plain
+//! http is refused except to loopback or after an explicit opt-in. Secrets and
+//! bodies never reach logs: tracing events carry the endpoint, host, status,
+//! duration and failure kind only.
+//!
+//! # Crypto provider
+//!
+//! rustls runs on `ring`. It builds with a C compiler alone, where `aws-lc-rs`
+//! needs cmake (and nasm on Windows) on a fresh machine and makes a larger, slower
+//! build; cloudrec needs no FIPS mode and no post-quantum key exchange, the two
+//! reasons to prefer `aws-lc-rs`. The transport passes the provider to its own
+//! `ClientConfig`, so it neither needs nor changes a process-wide default provider.
+
+mod builder;
+mod classify;
+mod clock;
+mod error;
+mod resolver;
+mod timeouts;
+mod transport;
+
+pub use builder::HyperTransportBuilder;
+pub use clock::TokioClock;
+pub use error::BuildError;
+pub use resolver::{DEFAULT_REFRESH, Lookup, RefreshingResolver, ResolveError, SystemLookup};
+pub use timeouts::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, MIN_STOP_TIMEOUT};
+pub use transport::{HyperTransport, JSON_CONTENT_TYPE, USER_AGENT_VALUE};

@@ -1,0 +1,285 @@
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use cloudrec_core::{
+    Delivery, HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind,
+};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+use http::{HeaderMap, HeaderValue, Method, Uri};
+use http_body_util::{BodyExt as _, Full};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::{HttpConnector, capture_connection};
+use tokio::time::Instant;
+use tracing::Instrument as _;
+
+use crate::builder::HyperTransportBuilder;
+use crate::classify;
+use crate::resolver::{ConnectorResolver, RefreshingResolver};
+use crate::timeouts::Timeouts;
+
+/// The `User-Agent` sent with every request.
+pub const USER_AGENT_VALUE: &str = concat!("cloudrec/", env!("CARGO_PKG_VERSION"));
+
+/// The `Content-Type` sent with every POST body.
+pub const JSON_CONTENT_TYPE: &str = "application/json;charset=utf-8";
+
+/// Response headers that may carry the request id, in order of preference.
+const REQUEST_ID_HEADERS: [&str; 3] = ["x-request-id", "request-id", "x-agora-request-id"];
+
+type HyperClient = Client<HttpsConnector<HttpConnector<ConnectorResolver>>, Full<Bytes>>;
+
+/// The cloudrec [`Transport`] over hyper 1, hyper-util's connection pool and rustls.
+///
+/// Sends each [`HttpRequest`] once, over HTTPS (or plain http to loopback, or
+/// anywhere after [`allow_plain_http`](HyperTransportBuilder::allow_plain_http)),
+/// with Basic auth, `User-Agent` and, for POST, the JSON `Content-Type`. Every HTTP
+/// answer is `Ok`; only a missing answer is an error, classified by kind and by
+/// whether the request may have reached the server.
+///
+/// Cheap to clone: clones share the connection pool and the DNS cache.
+#[derive(Clone)]
+pub struct HyperTransport {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) client: HyperClient,
+    /// `Basic ...`, marked sensitive.
+    pub(crate) authorization: HeaderValue,
+    pub(crate) customer_id: String,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) allow_plain_http: bool,
+    pub(crate) resolver: RefreshingResolver,
+}
+
+impl fmt::Debug for HyperTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HyperTransport")
+            .field("customer_id", &self.inner.customer_id)
+            .field("customer_secret", &cloudrec_types::Secret::MASK)
+            .field("timeouts", &self.inner.timeouts)
+            .field("allow_plain_http", &self.inner.allow_plain_http)
+            .field("resolver", &self.inner.resolver)
+            .finish()
+    }
+}
+
+impl HyperTransport {
+    /// Starts configuring a transport; `credentials` is required.
+    pub fn builder() -> HyperTransportBuilder {
+        HyperTransportBuilder::default()
+    }
+
+    /// The resolver of this transport's connections, shared with its clones.
+    pub fn resolver(&self) -> &RefreshingResolver {
+        &self.inner.resolver
+    }
+
+    /// Whether `host` currently resolves in DNS (see
+    /// [`RefreshingResolver::resolves`]), for the failover plan to skip names that
+    /// do not.
+    pub async fn resolves(&self, host: &str) -> bool {
+        self.inner.resolver.resolves(host).await
+    }
+
+    /// The request timeout configured for `endpoint`.
+    pub fn request_timeout(&self, endpoint: cloudrec_types::Endpoint) -> Duration {
+        self.inner.timeouts.request(endpoint)
+    }
+
+    fn target(&self, request: &HttpRequest) -> Result<Uri, TransportError> {
+        let refuse = |detail: &str| {
+            TransportError::new(
+                TransportErrorKind::Connect,
+                Delivery::NotSent,
+                &request.base_url,
+                detail,
+            )
+        };
+        let text = format!("{}{}", request.base_url.trim_end_matches('/'), request.path);
+        let uri: Uri = text.parse().map_err(|_| {
+            refuse("invalid url: base_url must be like https://host[:port] and path start with /")
+        })?;
+        let host = uri
+            .host()
+            .ok_or_else(|| refuse("invalid url: base_url has no host"))?;
+        match uri.scheme_str() {
+            Some("https") => Ok(uri),
+            Some("http") if self.inner.allow_plain_http || is_loopback(host) => Ok(uri),
+            Some("http") => Err(refuse(
+                "plain http refused for a non-loopback host: use https, or allow_plain_http(true) for a trusted network",
+            )),
+            _ => Err(refuse("unsupported url scheme: use https")),
+        }
+    }
+
+    fn build_request(
+        &self,
+        request: HttpRequest,
+        uri: Uri,
+    ) -> Result<http::Request<Full<Bytes>>, TransportError> {
+        let method = if request.method() == "GET" {
+            Method::GET
+        } else {
+            Method::POST
+        };
+        let is_post = method == Method::POST;
+        let body = request.body.map(Bytes::from).unwrap_or_default();
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(AUTHORIZATION, self.inner.authorization.clone())
+            .header(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE))
+            .header(ACCEPT, HeaderValue::from_static("application/json"));
+        if is_post {
+            builder = builder.header(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
+        }
+        builder.body(Full::new(body)).map_err(|_| {
+            TransportError::new(
+                TransportErrorKind::Connect,
+                Delivery::NotSent,
+                request.base_url,
+                "invalid request: the url or a header is not valid http",
+            )
+        })
+    }
+}
+
+/// Whether plain http to `host` stays on this machine.
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => bare.eq_ignore_ascii_case("localhost"),
+    }
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+}
+
+#[async_trait]
+impl Transport for HyperTransport {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let endpoint = request.endpoint;
+        let host = request.base_url.clone();
+        let limit = self.inner.timeouts.effective(endpoint, request.timeout);
+        let span = tracing::debug_span!(
+            "cloudrec_http",
+            endpoint = %endpoint,
+            host = %host,
+            status = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        async move {
+            let started = Instant::now();
+            let uri = self.target(&request)?;
+            let mut http_request = self.build_request(request, uri)?;
+            let connection = capture_connection(&mut http_request);
+            tracing::debug!(timeout_ms = limit.as_millis() as u64, "sending");
+
+            let exchange = async {
+                let response = self
+                    .inner
+                    .client
+                    .request(http_request)
+                    .await
+                    .map_err(|error| classify::client_error(&error, &host))?;
+                let (parts, body) = response.into_parts();
+                let body = body
+                    .collect()
+                    .await
+                    .map_err(|error| classify::body_error(&error, &host))?
+                    .to_bytes();
+                Ok::<_, TransportError>((parts, body))
+            };
+            let result = match tokio::time::timeout(limit, exchange).await {
+                Ok(result) => result,
+                Err(_elapsed) => {
+                    // A connection was checked out for this request only right
+                    // before writing it: without one, nothing was sent.
+                    let delivery = if connection.connection_metadata().is_some() {
+                        Delivery::MaybeSent
+                    } else {
+                        Delivery::NotSent
+                    };
+                    Err(TransportError::new(
+                        TransportErrorKind::Timeout,
+                        delivery,
+                        &host,
+                        format_args!("no complete answer within {} ms", limit.as_millis()),
+                    ))
+                }
+            };
+            let duration_ms = started.elapsed().as_millis() as u64;
+            let span = tracing::Span::current();
+            span.record("duration_ms", duration_ms);
+            match result {
+                Ok((parts, body)) => {
+                    span.record("status", parts.status.as_u16());
+                    tracing::debug!(
+                        status = parts.status.as_u16(),
+                        duration_ms,
+                        bytes = body.len(),
+                        "answered"
+                    );
+                    Ok(HttpResponse {
+                        status: parts.status.as_u16(),
+                        retry_after: header_text(&parts.headers, RETRY_AFTER.as_str()),
+                        request_id: REQUEST_ID_HEADERS
+                            .iter()
+                            .find_map(|name| header_text(&parts.headers, name)),
+                        body: body.to_vec(),
+                    })
+                }
+                Err(error) => {
+                    tracing::debug!(
+                        kind = ?error.kind,
+                        delivery = ?error.delivery,
+                        detail = %error.detail,
+                        duration_ms,
+                        "failed"
+                    );
+                    Err(error)
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts_are_recognised() {
+        for host in [
+            "127.0.0.1",
+            "127.8.9.10",
+            "[::1]",
+            "::1",
+            "localhost",
+            "LocalHost",
+        ] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in [
+            "10.0.0.1",
+            "api.agora.io",
+            "localhost.example",
+            "[::2]",
+            "0.0.0.0",
+        ] {
+            assert!(!is_loopback(host), "{host}");
+        }
+    }
+}

@@ -7,7 +7,7 @@ use cloudrec_types::{Endpoint, ErrorBody, ResourceId, Sid};
 use serde::de::DeserializeOwned;
 
 use crate::failure::{Answered, clip};
-use crate::table::StatusTable;
+use crate::table::{Rule, StatusTable};
 use crate::{Failure, FailureKind, HttpResponse, Outcome, Resolution, TransportError};
 
 /// Decodes the answer to a call of `endpoint`: the typed response `T` for HTTP 200
@@ -38,11 +38,20 @@ pub fn classify<T: DeserializeOwned>(endpoint: Endpoint, response: &HttpResponse
 /// resolution, and an answer the table does not know falls back on the HTTP status
 /// family, keeping the raw code and text.
 pub fn classify_failure(endpoint: Endpoint, response: &HttpResponse) -> Failure {
+    let (answered, _) = read_answer(endpoint, response);
+    Failure::answered(endpoint, answered)
+}
+
+/// Reads a failed answer and finds its table row, if the table has one.
+pub(crate) fn read_answer(
+    endpoint: Endpoint,
+    response: &HttpResponse,
+) -> (Answered, Option<&'static Rule>) {
     let status = response.status;
     let body = serde_json::from_slice::<ErrorBody>(&response.body).ok();
     let table = StatusTable::get();
 
-    let (kind, code, text, resolution, sid, resource_id) = match body {
+    let (kind, code, text, rule, sid, resource_id) = match body {
         Some(body) => {
             let code = body.code;
             let kind = match (code, &body.message, &body.reason) {
@@ -51,23 +60,18 @@ pub fn classify_failure(endpoint: Endpoint, response: &HttpResponse) -> Failure 
                 (None, None, None) if status == 200 => FailureKind::UnreadableSuccess,
                 (None, None, None) => FailureKind::UnreadableError,
             };
-            let resolution = match (code, body.message.as_deref()) {
-                (Some(code), _) => table
-                    .lookup_code(endpoint, status, code)
-                    .map(|rule| rule.resolution()),
-                (None, Some(message)) => table
-                    .lookup_message(status, message)
-                    .map(|rule| rule.resolution()),
+            let rule = match (code, body.message.as_deref()) {
+                (Some(code), _) => table.lookup_code(endpoint, status, code),
+                (None, Some(message)) => table.lookup_message(status, message),
                 (None, None) => None,
-            }
-            .unwrap_or_else(|| fallback(status));
+            };
             let sid = body.non_empty_sid().and_then(|sid| Sid::new(sid).ok());
             let resource_id = body
                 .resource_id
                 .as_deref()
                 .and_then(|id| ResourceId::new(id).ok());
             let text = body.text().map(clip);
-            (kind, code, text, resolution, sid, resource_id)
+            (kind, code, text, rule, sid, resource_id)
         }
         None => {
             let kind = if status == 200 {
@@ -78,29 +82,28 @@ pub fn classify_failure(endpoint: Endpoint, response: &HttpResponse) -> Failure 
             let text = String::from_utf8_lossy(&response.body);
             let text = text.trim();
             let text = (!text.is_empty()).then(|| clip(text));
-            (kind, None, text, fallback(status), None, None)
+            (kind, None, text, None, None, None)
         }
     };
+    let resolution = rule.map_or_else(|| fallback(status), Rule::resolution);
 
-    Failure::answered(
-        endpoint,
-        Answered {
-            kind,
-            http_status: status,
-            code,
-            text,
-            request_id: response.request_id.as_deref().map(clip),
-            retry_after: parse_retry_after(response.retry_after.as_deref()),
-            resolution,
-            sid,
-            resource_id,
-        },
-    )
+    let answered = Answered {
+        kind,
+        http_status: status,
+        code,
+        text,
+        request_id: response.request_id.as_deref().map(clip),
+        retry_after: parse_retry_after(response.retry_after.as_deref()),
+        resolution,
+        sid,
+        resource_id,
+    };
+    (answered, rule)
 }
 
 /// Classifies a request that got no answer. The resolution is `retry_backoff`;
 /// whether a retry is safe depends on [`Failure::delivery`], which the
-/// retry policy takes into account.
+/// [`RetryPolicy`](crate::RetryPolicy) takes into account.
 pub fn classify_transport(endpoint: Endpoint, error: &TransportError) -> Failure {
     Failure::no_answer(endpoint, error.clone(), Resolution::RetryBackoff)
 }

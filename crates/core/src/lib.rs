@@ -11,20 +11,34 @@
 //! attempt numbers and jitter are arguments, so every decision can be tested in
 //! simulated time.
 
+mod backoff;
 mod classify;
 mod clock;
 mod event;
+mod explain;
+mod failover;
 mod failure;
+mod ha_window;
 mod outcome;
+mod policy;
+mod policy_error;
+mod rate;
 mod resolution;
 mod table;
 mod transport;
 
+pub use backoff::Backoff;
 pub use classify::{classify, classify_failure, classify_transport, decode, fallback};
 pub use clock::{Clock, Timestamp};
 pub use event::{Event, EventKind, EventSink, FailureReport, NoEvents, SessionState, Subject};
+pub use explain::{Explanation, MatchedRow, explain};
+pub use failover::{FailoverPlan, Host, Region, Suffix};
 pub use failure::{Failure, FailureKind};
+pub use ha_window::{RecoveryWindow, Verdict};
 pub use outcome::Outcome;
+pub use policy::{GiveUpReason, Next, RetryPolicy};
+pub use policy_error::PolicyError;
+pub use rate::{Admission, Permit, RateLimiter, TaskLimit};
 pub use resolution::Resolution;
 pub use table::{RowSource, Rule, STATUS_TABLE_TSV, StatusTable};
 pub use transport::{

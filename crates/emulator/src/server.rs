@@ -1,0 +1,478 @@
+//! The HTTP side: accepting connections, routing, the gateway checks, fault
+//! injection and the admin API.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use cloudrec_types::{Endpoint, Mode};
+use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use serde_json::{Value, json};
+
+use crate::fault::{FaultAction, FaultRule};
+use crate::state::{FaultDecision, Reply, State, TaskSelector};
+
+/// The largest request body read.
+const MAX_BODY: usize = 1 << 20;
+
+/// State shared by the connections and the [`Emulator`](crate::Emulator) handle.
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    hang_limit: Duration,
+}
+
+impl Shared {
+    pub(crate) fn new(state: State) -> Self {
+        let hang_limit = state.config.hang_limit;
+        Self {
+            state: Mutex::new(state),
+            hang_limit,
+        }
+    }
+
+    /// The state, even if a thread panicked while holding the lock.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The error a handler returns to make hyper close the connection unanswered.
+#[derive(Debug, thiserror::Error)]
+#[error("connection closed by a fault rule")]
+pub(crate) struct CloseConnection;
+
+/// A recognised route.
+#[derive(Debug, PartialEq)]
+enum Route {
+    Api {
+        endpoint: Endpoint,
+        app_id: String,
+        resource_id: Option<String>,
+        sid: Option<String>,
+        mode: Option<Mode>,
+    },
+    NcsIp,
+    Admin(String),
+    Unknown,
+}
+
+fn route(method: &Method, path: &str) -> Route {
+    if let Some(rest) = path.strip_prefix("/_emulator/") {
+        return Route::Admin(rest.trim_end_matches('/').to_owned());
+    }
+    if path == "/v1/ncs/ip" {
+        return if method == Method::GET {
+            Route::NcsIp
+        } else {
+            Route::Unknown
+        };
+    }
+    let segments: Vec<&str> = path.split('/').collect();
+    let found = match segments.as_slice() {
+        ["", "v1", "apps", app_id, "cloud_recording", "acquire"] => {
+            Some((Endpoint::Acquire, *app_id, None, None, None))
+        }
+        [
+            "",
+            "v1",
+            "apps",
+            app_id,
+            "cloud_recording",
+            "resourceid",
+            rid,
+            "mode",
+            mode,
+            "start",
+        ] => Some((Endpoint::Start, *app_id, Some(*rid), None, Some(*mode))),
+        [
+            "",
+            "v1",
+            "apps",
+            app_id,
+            "cloud_recording",
+            "resourceid",
+            rid,
+            "sid",
+            sid,
+            "mode",
+            mode,
+            op,
+        ] => {
+            let endpoint = match *op {
+                "query" => Some(Endpoint::Query),
+                "update" => Some(Endpoint::Update),
+                "updateLayout" => Some(Endpoint::UpdateLayout),
+                "stop" => Some(Endpoint::Stop),
+                _ => None,
+            };
+            endpoint.map(|endpoint| (endpoint, *app_id, Some(*rid), Some(*sid), Some(*mode)))
+        }
+        _ => None,
+    };
+    match found {
+        Some((endpoint, app_id, rid, sid, mode))
+            if method.as_str() == endpoint.method()
+                && !app_id.is_empty()
+                && rid.is_none_or(|r| !r.is_empty())
+                && sid.is_none_or(|s| !s.is_empty()) =>
+        {
+            Route::Api {
+                endpoint,
+                app_id: app_id.to_owned(),
+                resource_id: rid.map(str::to_owned),
+                sid: sid.map(str::to_owned),
+                mode: mode.map(Mode::parse),
+            }
+        }
+        _ => Route::Unknown,
+    }
+}
+
+fn json_response(status: u16, body: &Value) -> Response<Full<Bytes>> {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let mut response = Response::new(Full::new(Bytes::from(bytes)));
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Handles one HTTP request.
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, CloseConnection> {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let route = route(&method, &path);
+    if let Route::Admin(rest) = &route {
+        let body = read_body(request.into_body()).await;
+        return Ok(admin(&shared, &method, rest, body));
+    }
+    let endpoint = match &route {
+        Route::Api { endpoint, .. } => Some(*endpoint),
+        _ => None,
+    };
+    let seq = shared.lock().log_request(method.as_str(), &path, endpoint);
+    let (parts, body) = request.into_parts();
+    let body = read_body(body).await;
+    let outcome = serve_api(&shared, &route, &parts, body).await;
+    let (status, fault) = match &outcome {
+        Served::Reply(reply, fault) => (Some(reply.status), *fault),
+        Served::Close(fault) => (None, Some(*fault)),
+    };
+    shared.lock().log_outcome(seq, status, fault);
+    match outcome {
+        Served::Reply(reply, _) => Ok(json_response(reply.status, &reply.body)),
+        Served::Close(_) => Err(CloseConnection),
+    }
+}
+
+enum Served {
+    Reply(Reply, Option<&'static str>),
+    Close(&'static str),
+}
+
+async fn read_body(body: Incoming) -> Option<Bytes> {
+    Limited::new(body, MAX_BODY)
+        .collect()
+        .await
+        .ok()
+        .map(http_body_util::Collected::to_bytes)
+}
+
+async fn serve_api(
+    shared: &Shared,
+    route: &Route,
+    parts: &http::request::Parts,
+    body: Option<Bytes>,
+) -> Served {
+    if *route == Route::Unknown {
+        return Served::Reply(
+            Reply::gateway(404, "no Route matched with those values"),
+            None,
+        );
+    }
+    let json_body: Option<Value> = body
+        .as_deref()
+        .filter(|bytes| !bytes.is_empty())
+        .and_then(|bytes| serde_json::from_slice(bytes).ok());
+    let (endpoint, sid) = match route {
+        Route::Api { endpoint, sid, .. } => (Some(*endpoint), sid.as_deref()),
+        _ => (None, None),
+    };
+    let body_cname = json_body
+        .as_ref()
+        .and_then(|b| b.get("cname"))
+        .and_then(Value::as_str);
+    let decision = shared.lock().match_fault(endpoint, sid, body_cname);
+    let mut fault: Option<&'static str> = None;
+    let mut recovery_for_new_task: Option<f64> = None;
+    if let FaultDecision::Fire(action) = decision {
+        match action {
+            FaultAction::Respond { status, body } => {
+                return Served::Reply(Reply::new(status, body), Some("respond"));
+            }
+            FaultAction::Delay { ms } => {
+                fault = Some("delay");
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            FaultAction::Hang => {
+                tokio::time::sleep(shared.hang_limit).await;
+                return Served::Close("hang");
+            }
+            FaultAction::Close => return Served::Close("close"),
+            FaultAction::RecoveryWindow { seconds } => {
+                fault = Some("recovery_window");
+                let length = Duration::try_from_secs_f64(seconds).unwrap_or(Duration::ZERO);
+                match sid {
+                    Some(sid) => {
+                        shared
+                            .lock()
+                            .start_recovery_window(&TaskSelector::Sid(sid.to_owned()), length);
+                    }
+                    None => recovery_for_new_task = Some(seconds),
+                }
+            }
+        }
+    }
+    let reply = gateway_and_dispatch(shared, route, parts, body, json_body, recovery_for_new_task);
+    if let Some(wait) = reply.wait {
+        tokio::time::sleep(wait).await;
+    }
+    Served::Reply(reply, fault)
+}
+
+fn check_auth(shared: &Shared, parts: &http::request::Parts) -> Option<Reply> {
+    let Some(header) = parts.headers.get(AUTHORIZATION) else {
+        return Some(Reply::gateway(401, "Unauthorized"));
+    };
+    let invalid = || Some(Reply::gateway(401, "Invalid authentication credentials"));
+    let Some(encoded) = header
+        .to_str()
+        .ok()
+        .and_then(|value| value.strip_prefix("Basic "))
+    else {
+        return invalid();
+    };
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else {
+        return invalid();
+    };
+    let Ok(text) = std::str::from_utf8(&decoded) else {
+        return invalid();
+    };
+    let Some((id, secret)) = text.split_once(':') else {
+        return invalid();
+    };
+    let state = shared.lock();
+    if id == state.config.customer_id && secret == state.config.customer_secret.expose() {
+        None
+    } else {
+        invalid()
+    }
+}
+
+fn is_json_content_type(parts: &http::request::Parts) -> bool {
+    parts.headers.get(CONTENT_TYPE).is_none_or(|value| {
+        value.to_str().is_ok_and(|text| {
+            text.split(';')
+                .next()
+                .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+        })
+    })
+}
+
+fn gateway_and_dispatch(
+    shared: &Shared,
+    route: &Route,
+    parts: &http::request::Parts,
+    body: Option<Bytes>,
+    json_body: Option<Value>,
+    recovery_for_new_task: Option<f64>,
+) -> Reply {
+    if let Some(refusal) = check_auth(shared, parts) {
+        return refusal;
+    }
+    let Route::Api {
+        endpoint,
+        app_id,
+        resource_id,
+        sid,
+        mode,
+    } = route
+    else {
+        return State::ncs_ip();
+    };
+    let mut state = shared.lock();
+    if app_id != state.config.app_id.as_str() {
+        return Reply::gateway(400, "appid is invalid");
+    }
+    if !state.admit() {
+        return Reply::gateway(429, "API rate limit exceeded");
+    }
+    let resource_id = resource_id.as_deref().unwrap_or_default();
+    let sid = sid.as_deref().unwrap_or_default();
+    let mode = mode.clone().unwrap_or(Mode::Mix);
+    if *endpoint == Endpoint::Query {
+        return state.query(resource_id, sid, &mode);
+    }
+    if !is_json_content_type(parts) {
+        return Reply::service(400, 2, "Content-Type: must be application/json");
+    }
+    let Some(json_body) = json_body else {
+        let reason = match body {
+            None => "body: too large or unreadable; send at most 1 MiB",
+            Some(bytes) if bytes.is_empty() => "body: is required here; send a JSON object",
+            Some(_) => "body: is not valid JSON",
+        };
+        return Reply::service(400, 2, reason);
+    };
+    match endpoint {
+        Endpoint::Acquire => state.acquire(&json_body),
+        Endpoint::Start => {
+            let (reply, new_sid) = state.start(resource_id, &mode, &json_body);
+            if let (Some(new_sid), Some(seconds)) = (new_sid, recovery_for_new_task) {
+                let length = Duration::try_from_secs_f64(seconds).unwrap_or(Duration::ZERO);
+                state.start_recovery_window(&TaskSelector::Sid(new_sid), length);
+            }
+            reply
+        }
+        Endpoint::Update => state.update(resource_id, sid, &mode, &json_body),
+        Endpoint::UpdateLayout => state.update_layout(resource_id, sid, &mode, &json_body),
+        Endpoint::Stop => state.stop(resource_id, sid, &mode, &json_body),
+        Endpoint::Query => state.query(resource_id, sid, &mode),
+    }
+}
+
+// ----- admin API ----------------------------------------------------------------------
+
+fn admin_error(status: u16, message: &str) -> Response<Full<Bytes>> {
+    json_response(status, &json!({ "message": message }))
+}
+
+fn admin(
+    shared: &Shared,
+    method: &Method,
+    rest: &str,
+    body: Option<Bytes>,
+) -> Response<Full<Bytes>> {
+    let body_json = || -> Option<Value> {
+        serde_json::from_slice(body.as_deref().unwrap_or_default()).ok()
+    };
+    let bad_json = || admin_error(400, "body is not valid JSON: see docs/emulator.md");
+    match (method.as_str(), rest) {
+        ("GET", "tasks") => json_response(200, &json!(shared.lock().tasks())),
+        ("GET", "requests") => json_response(200, &json!(shared.lock().request_log())),
+        ("GET", "faults") => json_response(200, &json!(shared.lock().faults())),
+        ("POST", "faults") => {
+            let text = String::from_utf8_lossy(body.as_deref().unwrap_or_default()).into_owned();
+            match FaultRule::list_from_json(&text) {
+                Ok(rules) => {
+                    let count = rules.len();
+                    let mut state = shared.lock();
+                    for rule in rules {
+                        state.inject(rule);
+                    }
+                    json_response(200, &json!({ "added": count }))
+                }
+                Err(error) => admin_error(400, &error_text(&error)),
+            }
+        }
+        ("DELETE", "faults") => {
+            shared.lock().clear_faults();
+            json_response(200, &json!({ "cleared": true }))
+        }
+        ("POST", "reset") => {
+            shared.lock().reset();
+            json_response(200, &json!({ "reset": true }))
+        }
+        ("POST", "channel-users") => {
+            let Some(value) = body_json() else {
+                return bad_json();
+            };
+            let cname = value.get("cname").and_then(Value::as_str);
+            let users = value
+                .get("users")
+                .and_then(Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok());
+            match (cname, users) {
+                (Some(cname), Some(users)) => {
+                    shared.lock().set_channel_users(cname, users);
+                    json_response(200, &json!({ "cname": cname, "users": users }))
+                }
+                _ => admin_error(400, "expected {\"cname\": string, \"users\": integer >= 0}"),
+            }
+        }
+        ("POST", "recovery") => {
+            let Some(value) = body_json() else {
+                return bad_json();
+            };
+            let seconds = value
+                .get("seconds")
+                .and_then(Value::as_f64)
+                .and_then(|s| Duration::try_from_secs_f64(s).ok());
+            let selector = match (
+                value.get("sid").and_then(Value::as_str),
+                value.get("cname").and_then(Value::as_str),
+            ) {
+                (Some(sid), _) => TaskSelector::Sid(sid.to_owned()),
+                (None, Some(cname)) => TaskSelector::Cname(cname.to_owned()),
+                (None, None) => TaskSelector::All,
+            };
+            match seconds {
+                Some(length) => {
+                    let sids = shared.lock().start_recovery_window(&selector, length);
+                    json_response(200, &json!({ "sids": sids }))
+                }
+                None => admin_error(
+                    400,
+                    "expected {\"seconds\": number >= 0} with an optional \"sid\" or \"cname\"",
+                ),
+            }
+        }
+        _ => admin_error(404, "no such emulator admin route: see docs/emulator.md"),
+    }
+}
+
+fn error_text(error: &crate::EmulatorError) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_need_the_right_method_and_shape() {
+        let query = "/v1/apps/app/cloud_recording/resourceid/r/sid/s/mode/mix/query";
+        assert!(matches!(
+            route(&Method::GET, query),
+            Route::Api {
+                endpoint: Endpoint::Query,
+                ..
+            }
+        ));
+        assert_eq!(route(&Method::POST, query), Route::Unknown);
+        assert_eq!(
+            route(&Method::POST, "/v1/apps/app/cloud_recording/acquire/"),
+            Route::Unknown
+        );
+        assert_eq!(route(&Method::GET, "/v1/ncs/ip"), Route::NcsIp);
+    }
+}

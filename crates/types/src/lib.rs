@@ -10,14 +10,45 @@
 //! (numbers sent as strings, alternative key spellings, unknown enum values), so a
 //! response from any documented revision of the service decodes.
 
+pub mod acquire;
 mod endpoint;
 mod error_body;
 mod ids;
+mod lenient;
 mod mode;
+pub mod query;
+mod rules;
 mod secret;
+pub mod start;
+pub mod stop;
+pub mod update;
+pub mod update_layout;
+pub mod validate;
 
 pub use endpoint::{Endpoint, UnknownEndpoint};
 pub use error_body::ErrorBody;
 pub use ids::{AppId, Cname, IdError, ResourceId, Sid, Uid};
 pub use mode::Mode;
 pub use secret::Secret;
+
+pub use acquire::{AcquireClientRequest, AcquireRequest, AcquireResponse, Area, Scene};
+pub use query::{
+    FileInfo, FileList, FileListMode, QueryResponse, QueryServerResponse, RecordingStatus,
+    RtmpOutputState, RtmpStatus, ServicePayload, ServiceRunState, ServiceState, TrackType,
+    WebFileInfo,
+};
+pub use start::{
+    ALL_STREAMS, AudioProfile, AvFileType, BackgroundConfig, ChannelType, DecryptionMode,
+    ErrorHandlePolicy, ExtensionParams, ExtensionService, ExtensionServiceConfig, LayoutConfig,
+    MixedVideoLayout, RecordingConfig, RecordingFileConfig, RenderMode, RtmpOutput,
+    RtmpPublishParams, ServerSideEncryption, ServiceName, ServiceParam, SnapshotConfig,
+    SnapshotFileType, StartClientRequest, StartRequest, StartResponse, StorageConfig,
+    StorageVendor, StreamMode, StreamTypes, TranscodingConfig, VideoStreamType, WebRecorderParams,
+};
+pub use stop::{StopClientRequest, StopRequest, StopResponse, StopServerResponse, UploadingStatus};
+pub use update::{
+    AudioUidList, RtmpPublishConfig, StreamSubscribe, UpdateClientRequest, UpdateRequest,
+    UpdateResponse, VideoUidList, WebRecordingConfig,
+};
+pub use update_layout::{UpdateLayoutClientRequest, UpdateLayoutRequest, UpdateLayoutResponse};
+pub use validate::{Rule, Validate, ValidationError};

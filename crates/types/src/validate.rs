@@ -127,6 +127,8 @@ pub enum Rule {
         /// The condition that forbids it.
         condition: String,
     },
+    /// Any other rule, said in words (for checks made outside this crate).
+    Other(String),
 }
 
 impl fmt::Display for Rule {
@@ -155,6 +157,7 @@ impl fmt::Display for Rule {
             Self::NotAllowedWith { condition } => {
                 write!(f, "is not allowed when {condition}; remove it")
             }
+            Self::Other(text) => f.write_str(text),
         }
     }
 }

@@ -1,0 +1,454 @@
+//! The async client: one method per endpoint, each validating its request,
+//! waiting for the App ID's rate limit, retrying and failing over by the core
+//! policy within a deadline, and reporting every step as an event.
+//!
+//! It is generic over the [`Transport`], the [`Clock`] and the [`EventSink`], and
+//! needs no particular async runtime.
+
+mod builder;
+mod error;
+mod jitter;
+mod outcome;
+mod path;
+mod task;
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use cloudrec_types::{
+    AcquireRequest, AcquireResponse, AppId, Endpoint, Mode, QueryResponse, ResourceId,
+    StartRequest, StartResponse, StopRequest, StopResponse, UpdateLayoutRequest,
+    UpdateLayoutResponse, UpdateRequest, UpdateResponse, Validate,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+pub use builder::{ClientBuilder, ClientConfigError, Timeouts};
+pub use error::CallError;
+pub use outcome::{StartOutcome, StopOutcome};
+pub use task::TaskRef;
+
+use crate::{
+    Clock, Event, EventKind, EventSink, FailoverPlan, GiveUpReason, HttpRequest, Next, Permit,
+    RateLimiter, Resolution, RetryPolicy, Subject, Transport, TransportErrorKind,
+    classify_transport, decode,
+};
+use jitter::JitterSource;
+
+/// A Cloud Recording client for one App ID.
+///
+/// Cloning is cheap and every clone shares the rate limiter, so all sessions of
+/// a process stay under the App ID's quota together. Dropping a call's future
+/// cancels it and leaves the client unchanged; a start or stop cut short that way
+/// may still have reached the service, which is why the session driver
+/// reconciles such calls with a query.
+pub struct Client<T, C, E> {
+    shared: Arc<Shared<T, C, E>>,
+}
+
+impl<T, C, E> Clone for Client<T, C, E> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<T, C, E> std::fmt::Debug for Client<T, C, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("app_id", &self.shared.app_id)
+            .field("hosts", &self.shared.plan.hosts().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+struct Shared<T, C, E> {
+    app_id: AppId,
+    transport: T,
+    clock: C,
+    events: E,
+    retry: RetryPolicy,
+    plan: FailoverPlan,
+    limiter: Mutex<RateLimiter>,
+    jitter: JitterSource,
+    timeouts: Timeouts,
+}
+
+impl<T, C> Client<T, C, crate::NoEvents>
+where
+    T: Transport,
+    C: Clock,
+{
+    /// Starts building a client for `app_id` over `transport`, timed by `clock`.
+    pub fn builder(app_id: AppId, transport: T, clock: C) -> ClientBuilder<T, C, crate::NoEvents> {
+        ClientBuilder::new(app_id, transport, clock)
+    }
+}
+
+impl<T, C, E> Client<T, C, E>
+where
+    T: Transport,
+    C: Clock,
+    E: EventSink,
+{
+    /// The App ID every call is made for.
+    pub fn app_id(&self) -> &AppId {
+        &self.shared.app_id
+    }
+
+    /// The clock the client waits with.
+    pub fn clock(&self) -> &C {
+        &self.shared.clock
+    }
+
+    /// The sink that receives the client's events.
+    pub fn events(&self) -> &E {
+        &self.shared.events
+    }
+
+    /// Reserves a resource id for one recording session in `mode` (the mode the
+    /// start will use; it decides the channel name rules). Start must follow within
+    /// 5 minutes, best within 2 seconds.
+    pub async fn acquire(
+        &self,
+        mode: &Mode,
+        request: &AcquireRequest,
+    ) -> Result<AcquireResponse, CallError> {
+        request.validate(mode).map_err(CallError::Invalid)?;
+        let subject = Subject {
+            cname: Some(request.cname.clone()),
+            uid: Some(request.uid),
+            mode: Some(mode.clone()),
+            ..Subject::app(self.shared.app_id.clone())
+        };
+        let path = path::acquire(&self.shared.app_id);
+        self.call(Endpoint::Acquire, path, Some(request), subject)
+            .await
+    }
+
+    /// Starts recording with `resource_id` in `mode`.
+    ///
+    /// A duplicate start (201, code 7) is not an error: it gives
+    /// [`StartOutcome::AlreadyStarted`] with the running task's sid when the answer
+    /// carried one.
+    pub async fn start(
+        &self,
+        resource_id: &ResourceId,
+        mode: &Mode,
+        request: &StartRequest,
+    ) -> Result<StartOutcome, CallError> {
+        request.validate(mode).map_err(CallError::Invalid)?;
+        let subject = Subject {
+            cname: Some(request.cname.clone()),
+            uid: Some(request.uid),
+            mode: Some(mode.clone()),
+            resource_id: Some(resource_id.clone()),
+            ..Subject::app(self.shared.app_id.clone())
+        };
+        let path = path::start(&self.shared.app_id, resource_id, mode);
+        match self
+            .call::<StartResponse, _>(Endpoint::Start, path, Some(request), subject)
+            .await
+        {
+            Ok(response) => Ok(StartOutcome::Started { sid: response.sid }),
+            Err(CallError::Failed { failure, .. })
+                if failure.resolution() == Resolution::DoNotRepeat =>
+            {
+                Ok(StartOutcome::AlreadyStarted {
+                    sid: failure.sid().cloned(),
+                })
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Reads the task's status and files.
+    ///
+    /// A task that was not found gives [`CallError::Failed`] with
+    /// [`Resolution::TreatAsGone`]: the session driver's recovery window decides
+    /// whether it is failing over or gone.
+    pub async fn query(&self, task: &TaskRef) -> Result<QueryResponse, CallError> {
+        let path = path::task(
+            &self.shared.app_id,
+            &task.resource_id,
+            &task.sid,
+            &task.mode,
+            Endpoint::Query,
+        );
+        self.call::<QueryResponse, ()>(
+            Endpoint::Query,
+            path,
+            None,
+            task.subject(&self.shared.app_id),
+        )
+        .await
+    }
+
+    /// Changes subscriptions (individual, mix), web recording or RTMP settings
+    /// (web), or rotates storage credentials. Wait for each answer before sending
+    /// the next update of the same task.
+    pub async fn update(
+        &self,
+        task: &TaskRef,
+        request: &UpdateRequest,
+    ) -> Result<UpdateResponse, CallError> {
+        request.validate(&task.mode).map_err(CallError::Invalid)?;
+        let path = path::task(
+            &self.shared.app_id,
+            &task.resource_id,
+            &task.sid,
+            &task.mode,
+            Endpoint::Update,
+        );
+        self.call(
+            Endpoint::Update,
+            path,
+            Some(request),
+            task.subject(&self.shared.app_id),
+        )
+        .await
+    }
+
+    /// Replaces the whole mix layout (mix mode only): fields left out return to
+    /// their defaults.
+    pub async fn update_layout(
+        &self,
+        task: &TaskRef,
+        request: &UpdateLayoutRequest,
+    ) -> Result<UpdateLayoutResponse, CallError> {
+        request.validate(&task.mode).map_err(CallError::Invalid)?;
+        let path = path::task(
+            &self.shared.app_id,
+            &task.resource_id,
+            &task.sid,
+            &task.mode,
+            Endpoint::UpdateLayout,
+        );
+        self.call(
+            Endpoint::UpdateLayout,
+            path,
+            Some(request),
+            task.subject(&self.shared.app_id),
+        )
+        .await
+    }
+
+    /// Stops recording. A synchronous stop (the default) answers once the upload
+    /// finished, within about 20 s; with `async_stop` it answers at once.
+    ///
+    /// Every documented way a stop can end is an [`Ok`]: with files, with no data
+    /// (206, code 435), already exiting (400, code 49), upload pending (code 50),
+    /// or gone (404).
+    pub async fn stop(
+        &self,
+        task: &TaskRef,
+        request: &StopRequest,
+    ) -> Result<StopOutcome, CallError> {
+        request.validate(&task.mode).map_err(CallError::Invalid)?;
+        let path = path::task(
+            &self.shared.app_id,
+            &task.resource_id,
+            &task.sid,
+            &task.mode,
+            Endpoint::Stop,
+        );
+        match self
+            .call::<StopResponse, _>(
+                Endpoint::Stop,
+                path,
+                Some(request),
+                task.subject(&self.shared.app_id),
+            )
+            .await
+        {
+            Ok(response) => Ok(StopOutcome::Stopped {
+                response: Box::new(response),
+            }),
+            Err(CallError::Failed { failure, attempts }) => match failure.resolution() {
+                Resolution::SuccessNoData => Ok(StopOutcome::NoRecordedData),
+                Resolution::AlreadyExiting => Ok(StopOutcome::AlreadyExiting),
+                Resolution::UploadPending => Ok(StopOutcome::UploadPending),
+                Resolution::TreatAsGone => Ok(StopOutcome::Gone),
+                _ => Err(CallError::Failed { failure, attempts }),
+            },
+            Err(other) => Err(other),
+        }
+    }
+
+    /// One call with its retries and failovers.
+    async fn call<R, B>(
+        &self,
+        endpoint: Endpoint,
+        path: String,
+        body: Option<&B>,
+        subject: Subject,
+    ) -> Result<R, CallError>
+    where
+        R: DeserializeOwned,
+        B: Serialize + ?Sized,
+    {
+        let body = match body {
+            Some(body) => {
+                Some(
+                    serde_json::to_vec(body).map_err(|error| CallError::Unencodable {
+                        endpoint,
+                        detail: error.to_string(),
+                    })?,
+                )
+            }
+            None => None,
+        };
+        let span = tracing::debug_span!(
+            "cloudrec.call",
+            endpoint = endpoint.as_str(),
+            mode = subject.mode.as_ref().map(Mode::as_str),
+            resource_id = subject.resource_id.as_ref().map(ResourceId::as_str),
+            sid = subject.sid.as_ref().map(cloudrec_types::Sid::as_str),
+            host = tracing::field::Empty,
+            attempt = tracing::field::Empty,
+        );
+        self.attempts(endpoint, &path, body.as_deref(), &subject)
+            .instrument(span)
+            .await
+    }
+
+    async fn attempts<R: DeserializeOwned>(
+        &self,
+        endpoint: Endpoint,
+        path: &str,
+        body: Option<&[u8]>,
+        subject: &Subject,
+    ) -> Result<R, CallError> {
+        let shared = &*self.shared;
+        let started = shared.clock.now();
+        let mut plan = shared.plan.clone();
+        plan.reset();
+        let mut attempt = 0_u32;
+        loop {
+            attempt = attempt.saturating_add(1);
+            self.take_token().await;
+            let host = plan.current().to_owned();
+            let span = tracing::Span::current();
+            span.record("host", host.as_str());
+            span.record("attempt", attempt);
+            self.emit(
+                subject,
+                EventKind::CallAttempt {
+                    endpoint,
+                    attempt,
+                    host: host.clone(),
+                },
+            );
+            let request = HttpRequest {
+                endpoint,
+                base_url: host.clone(),
+                path: path.to_owned(),
+                body: body.map(<[u8]>::to_vec),
+                timeout: shared.timeouts.get(endpoint),
+            };
+            let failure = match shared.transport.send(request).await {
+                Ok(response) => match decode::<R>(endpoint, &response) {
+                    Ok(value) => {
+                        tracing::debug!(status = response.status, "call succeeded");
+                        return Ok(value);
+                    }
+                    Err(failure) => failure,
+                },
+                Err(error) => classify_transport(endpoint, &error),
+            };
+            tracing::debug!(
+                status = failure.http_status(),
+                code = failure.code(),
+                resolution = failure.resolution().as_str(),
+                "call failed"
+            );
+            self.emit(subject, EventKind::CallFailed(failure.report()));
+            let elapsed = shared.clock.now().saturating_since(started);
+            let next = shared
+                .retry
+                .decide(&failure, attempt, elapsed, shared.jitter.next());
+            let after = match next {
+                Next::Retry { after } => after,
+                Next::Failover { after } => {
+                    let failed = failure
+                        .transport()
+                        .map_or(TransportErrorKind::Connect, |error| error.kind);
+                    let Some(next_host) = plan.advance(failed) else {
+                        return Err(CallError::Failed {
+                            failure,
+                            attempts: attempt,
+                        });
+                    };
+                    if next_host != host {
+                        self.emit(
+                            subject,
+                            EventKind::CallFailover {
+                                endpoint,
+                                from: host,
+                                to: next_host.to_owned(),
+                            },
+                        );
+                    }
+                    after
+                }
+                Next::Reconcile => return Err(CallError::Ambiguous { failure }),
+                Next::GiveUp(GiveUpReason::DeadlinePassed) => {
+                    return Err(CallError::DeadlineExceeded {
+                        last: failure,
+                        attempts: attempt,
+                        elapsed,
+                    });
+                }
+                _ => {
+                    return Err(CallError::Failed {
+                        failure,
+                        attempts: attempt,
+                    });
+                }
+            };
+            self.emit(
+                subject,
+                EventKind::CallRetry {
+                    endpoint,
+                    attempt: attempt.saturating_add(1),
+                    delay: after,
+                    resolution: failure.resolution(),
+                },
+            );
+            shared.clock.sleep(after).await;
+        }
+    }
+
+    /// Waits until the App ID's rate limiter grants a request.
+    async fn take_token(&self) {
+        loop {
+            let permit = {
+                let mut limiter = self
+                    .shared
+                    .limiter
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                limiter.try_acquire(self.shared.clock.now())
+            };
+            match permit {
+                Permit::Granted => return,
+                Permit::Wait(wait) => {
+                    self.shared
+                        .clock
+                        .sleep(wait.max(Duration::from_millis(1)))
+                        .await
+                }
+            }
+        }
+    }
+
+    fn emit(&self, subject: &Subject, kind: EventKind) {
+        self.shared.events.emit(Event {
+            time: self.shared.clock.wall(),
+            subject: subject.clone(),
+            kind,
+        });
+    }
+}

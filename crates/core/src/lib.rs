@@ -13,6 +13,7 @@
 
 mod backoff;
 mod classify;
+mod client;
 mod clock;
 mod event;
 mod explain;
@@ -29,6 +30,10 @@ mod transport;
 
 pub use backoff::Backoff;
 pub use classify::{classify, classify_failure, classify_transport, decode, fallback};
+pub use client::{
+    CallError, Client, ClientBuilder, ClientConfigError, StartOutcome, StopOutcome, TaskRef,
+    Timeouts,
+};
 pub use clock::{Clock, Timestamp};
 pub use event::{Event, EventKind, EventSink, FailureReport, NoEvents, SessionState, Subject};
 pub use explain::{Explanation, MatchedRow, explain};

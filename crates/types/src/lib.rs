@@ -16,6 +16,7 @@ mod error_body;
 mod ids;
 mod lenient;
 mod mode;
+pub mod ncs;
 pub mod query;
 mod rules;
 mod secret;

@@ -56,7 +56,18 @@ pub(crate) fn client_error(
     host: &str,
 ) -> TransportError {
     let errors = chain(error);
-    let detail = describe(&errors);
+    // The outermost text is hyper-util's "client error (Kind)"; the phase says more.
+    let phase = if error.is_connect() {
+        "connect"
+    } else {
+        "exchange"
+    };
+    let cause = errors.get(1..).unwrap_or_default();
+    let detail = if cause.is_empty() {
+        describe(&errors)
+    } else {
+        format!("{phase}: {}", describe(cause))
+    };
     let (kind, delivery) = if error.is_connect() {
         (connect_kind(&errors), Delivery::NotSent)
     } else {

@@ -87,6 +87,26 @@ impl HyperTransport {
         self.inner.resolver.resolves(host).await
     }
 
+    /// The first of `base_urls` (e.g. `https://api.agora.io`, in the order of the
+    /// core's failover plan) whose host name currently resolves, as the Agora clients
+    /// pick the suffix to start with. `None` if none resolves or none parses.
+    pub async fn first_resolving<'a>(
+        &self,
+        base_urls: impl IntoIterator<Item = &'a str>,
+    ) -> Option<&'a str> {
+        for base_url in base_urls {
+            let Ok(uri) = base_url.parse::<Uri>() else {
+                continue;
+            };
+            if let Some(host) = uri.host()
+                && self.resolves(host).await
+            {
+                return Some(base_url);
+            }
+        }
+        None
+    }
+
     /// The request timeout configured for `endpoint`.
     pub fn request_timeout(&self, endpoint: cloudrec_types::Endpoint) -> Duration {
         self.inner.timeouts.request(endpoint)
@@ -205,16 +225,19 @@ impl Transport for HyperTransport {
                 Err(_elapsed) => {
                     // A connection was checked out for this request only right
                     // before writing it: without one, nothing was sent.
-                    let delivery = if connection.connection_metadata().is_some() {
-                        Delivery::MaybeSent
+                    let (delivery, phase) = if connection.connection_metadata().is_some() {
+                        (Delivery::MaybeSent, "after the request was sent")
                     } else {
-                        Delivery::NotSent
+                        (Delivery::NotSent, "while connecting")
                     };
                     Err(TransportError::new(
                         TransportErrorKind::Timeout,
                         delivery,
                         &host,
-                        format_args!("no complete answer within {} ms", limit.as_millis()),
+                        format_args!(
+                            "no complete answer within {} ms (timed out {phase})",
+                            limit.as_millis()
+                        ),
                     ))
                 }
             };

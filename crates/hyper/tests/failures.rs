@@ -61,6 +61,11 @@ async fn a_server_that_never_answers_is_timeout_and_maybe_sent() {
     let error = fail(&short_timeouts(), Endpoint::Query, &server.url()).await;
     assert_eq!(error.kind, TransportErrorKind::Timeout, "{error}");
     assert_eq!(error.delivery, Delivery::MaybeSent);
+    assert!(
+        error.detail.contains("after the request was sent"),
+        "{}",
+        error.detail
+    );
     // The server did receive it: MaybeSent was the right call.
     assert!(server.next_request().await.starts_with("GET "));
 }
@@ -85,6 +90,11 @@ async fn a_stalled_tls_handshake_times_out_not_sent() {
     let error = fail(&short_timeouts(), Endpoint::Update, &url).await;
     assert_eq!(error.kind, TransportErrorKind::Timeout, "{error}");
     assert_eq!(error.delivery, Delivery::NotSent);
+    assert!(
+        error.detail.contains("while connecting"),
+        "{}",
+        error.detail
+    );
 }
 
 #[tokio::test]

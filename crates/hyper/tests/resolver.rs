@@ -187,3 +187,38 @@ async fn a_name_that_never_resolved_fails_the_request_as_dns() {
     assert_eq!(error.kind, TransportErrorKind::Dns, "{error}");
     assert_eq!(error.delivery, Delivery::NotSent);
 }
+
+#[tokio::test(start_paused = true)]
+async fn first_resolving_skips_base_urls_whose_names_do_not_resolve() {
+    /// Resolves only names under sd-rtn.com.
+    struct OnlySdRtn;
+    #[async_trait]
+    impl Lookup for OnlySdRtn {
+        async fn lookup(&self, host: &str) -> io::Result<Vec<IpAddr>> {
+            if host.ends_with(".sd-rtn.com") {
+                Ok(vec![ip("192.0.2.9")])
+            } else {
+                Err(io::Error::other("NXDOMAIN"))
+            }
+        }
+    }
+    let transport = HyperTransport::builder()
+        .credentials(CUSTOMER_ID, Secret::new(CUSTOMER_SECRET))
+        .resolver(RefreshingResolver::with_lookup(OnlySdRtn, REFRESH))
+        .build()
+        .unwrap();
+    let plan = [
+        "https://api.agora.io",
+        "not a url",
+        "https://api.sd-rtn.com",
+        "https://api-eu-west-1.sd-rtn.com",
+    ];
+    assert_eq!(
+        transport.first_resolving(plan).await,
+        Some("https://api.sd-rtn.com")
+    );
+    assert_eq!(
+        transport.first_resolving(["https://api.agora.io"]).await,
+        None
+    );
+}

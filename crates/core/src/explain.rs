@@ -6,7 +6,7 @@ use cloudrec_types::Endpoint;
 use serde::Serialize;
 
 use crate::classify::read_answer;
-use crate::{FailureKind, HttpResponse, Resolution, RowSource};
+use crate::{FailureKind, HttpResponse, Outcome, Resolution, RowSource, classify_reply};
 
 /// What an answer means and what to do about it, for people (`Display`) and for
 /// tools (`Serialize`, with the resolution in the status table's vocabulary).
@@ -50,11 +50,17 @@ pub struct MatchedRow {
 
 /// Explains the answer `status` / `body` to a call of `endpoint`.
 ///
-/// HTTP 200 is explained as a success when its body is a JSON object without a
-/// service `code`; anything else goes through the same classification as
+/// HTTP 200 is explained as a success when its body decodes as the endpoint's
+/// response; anything else goes through the same classification as
 /// [`classify_failure`](crate::classify_failure).
 pub fn explain(endpoint: Endpoint, status: u16, body: &[u8]) -> Explanation {
-    if status == 200 && is_plain_success(body) {
+    let response = HttpResponse {
+        status,
+        retry_after: None,
+        request_id: None,
+        body: body.to_vec(),
+    };
+    if let Outcome::Success(_) = classify_reply(endpoint, &response) {
         return Explanation {
             endpoint,
             status,
@@ -68,12 +74,6 @@ pub fn explain(endpoint: Endpoint, status: u16, body: &[u8]) -> Explanation {
             row: None,
         };
     }
-    let response = HttpResponse {
-        status,
-        retry_after: None,
-        request_id: None,
-        body: body.to_vec(),
-    };
     let (answer, rule) = read_answer(endpoint, &response);
     let resolution = answer.resolution;
     let what_happened = match (rule, answer.kind, answer.code) {
@@ -126,13 +126,6 @@ pub fn explain(endpoint: Endpoint, status: u16, body: &[u8]) -> Explanation {
                 .map_or_else(|| "-".to_owned(), |c| c.to_string()),
             source: rule.source(),
         }),
-    }
-}
-
-fn is_plain_success(body: &[u8]) -> bool {
-    match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body) {
-        Ok(object) => !object.contains_key("code"),
-        Err(_) => false,
     }
 }
 
@@ -198,5 +191,7 @@ mod tests {
         assert_eq!(html.form, Some(FailureKind::UnreadableError));
         let ok = explain(Endpoint::Acquire, 200, br#"{"resourceId":"x"}"#);
         assert_eq!(ok.resolution, None);
+        let not_a_start = explain(Endpoint::Start, 200, br#"{"resourceId":"x"}"#);
+        assert_eq!(not_a_start.form, Some(FailureKind::UnreadableSuccess));
     }
 }

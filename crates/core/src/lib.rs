@@ -40,7 +40,7 @@ pub use explain::{Explanation, MatchedRow, explain};
 pub use failover::{FailoverPlan, Host, Region, Suffix};
 pub use failure::{Failure, FailureKind};
 pub use ha_window::{RecoveryWindow, Verdict};
-pub use outcome::Outcome;
+pub use outcome::{Outcome, Reply, classify_reply};
 pub use policy::{GiveUpReason, Next, RetryPolicy};
 pub use policy_error::PolicyError;
 pub use rate::{Admission, Permit, RateLimiter, TaskLimit};

@@ -1,6 +1,11 @@
 //! The result of classifying one answer: the typed success, or a classified failure.
 
-use crate::{Failure, Resolution};
+use cloudrec_types::{
+    AcquireResponse, Endpoint, QueryResponse, StartResponse, StopResponse, UpdateLayoutResponse,
+    UpdateResponse,
+};
+
+use crate::{Failure, HttpResponse, Resolution, decode};
 
 /// What one call came to: the typed response of an HTTP 200, or a [`Failure`]
 /// that says what happened and what to do.
@@ -43,4 +48,51 @@ impl<T> From<Result<T, Failure>> for Outcome<T> {
             Err(failure) => Self::Failure(failure),
         }
     }
+}
+
+/// The typed success of any endpoint, for callers that pick the endpoint at run
+/// time (the CLI, fuzzing, benchmarks). Typed callers use
+/// [`decode`](crate::decode) with the response type instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// The answer to acquire.
+    Acquire(AcquireResponse),
+    /// The answer to start.
+    Start(StartResponse),
+    /// The answer to query.
+    Query(QueryResponse),
+    /// The answer to update.
+    Update(UpdateResponse),
+    /// The answer to updateLayout.
+    UpdateLayout(UpdateLayoutResponse),
+    /// The answer to stop.
+    Stop(StopResponse),
+}
+
+impl Reply {
+    /// The endpoint that answered.
+    pub fn endpoint(&self) -> Endpoint {
+        match self {
+            Self::Acquire(_) => Endpoint::Acquire,
+            Self::Start(_) => Endpoint::Start,
+            Self::Query(_) => Endpoint::Query,
+            Self::Update(_) => Endpoint::Update,
+            Self::UpdateLayout(_) => Endpoint::UpdateLayout,
+            Self::Stop(_) => Endpoint::Stop,
+        }
+    }
+}
+
+/// Classifies the answer to a call of `endpoint`, decoding a success into the
+/// endpoint's response type.
+pub fn classify_reply(endpoint: Endpoint, response: &HttpResponse) -> Outcome<Reply> {
+    let decoded = match endpoint {
+        Endpoint::Acquire => decode(endpoint, response).map(Reply::Acquire),
+        Endpoint::Start => decode(endpoint, response).map(Reply::Start),
+        Endpoint::Query => decode(endpoint, response).map(Reply::Query),
+        Endpoint::Update => decode(endpoint, response).map(Reply::Update),
+        Endpoint::UpdateLayout => decode(endpoint, response).map(Reply::UpdateLayout),
+        Endpoint::Stop => decode(endpoint, response).map(Reply::Stop),
+    };
+    decoded.into()
 }

@@ -365,9 +365,8 @@ fn admin(
     rest: &str,
     body: Option<Bytes>,
 ) -> Response<Full<Bytes>> {
-    let body_json = || -> Option<Value> {
-        serde_json::from_slice(body.as_deref().unwrap_or_default()).ok()
-    };
+    let body_json =
+        || -> Option<Value> { serde_json::from_slice(body.as_deref().unwrap_or_default()).ok() };
     let bad_json = || admin_error(400, "body is not valid JSON: see docs/emulator.md");
     match (method.as_str(), rest) {
         ("GET", "tasks") => json_response(200, &json!(shared.lock().tasks())),

@@ -34,8 +34,13 @@ async fn missing_and_wrong_credentials_answer_401() {
     let mut client = Client::new(&emulator);
     let body = json!({"cname": "r", "uid": "1", "clientRequest": {}});
     client.auth = None;
-    let answer = client.send("POST", &client.api("/acquire"), Some(&body)).await;
-    assert_eq!((answer.status, answer.body), (401, json!({"message": "Unauthorized"})));
+    let answer = client
+        .send("POST", &client.api("/acquire"), Some(&body))
+        .await;
+    assert_eq!(
+        (answer.status, answer.body),
+        (401, json!({"message": "Unauthorized"}))
+    );
 
     let invalid = json!({"message": "Invalid authentication credentials"});
     for auth in [
@@ -45,7 +50,9 @@ async fn missing_and_wrong_credentials_answer_401() {
         "Bearer token".to_owned(),
     ] {
         client.auth = Some(auth.clone());
-        let answer = client.send("POST", &client.api("/acquire"), Some(&body)).await;
+        let answer = client
+            .send("POST", &client.api("/acquire"), Some(&body))
+            .await;
         assert_eq!(answer.status, 401, "{auth}");
         assert_eq!(answer.body, invalid, "{auth}");
         let answer = client.send("GET", "/v1/ncs/ip", None).await;
@@ -88,14 +95,25 @@ async fn invalid_bodies_answer_code_2_naming_the_field() {
     let acquire_cases = [
         (json!({"uid": "1", "clientRequest": {}}), "cname"),
         (json!({"cname": "r", "clientRequest": {}}), "uid"),
-        (json!({"cname": "r", "uid": "0", "clientRequest": {}}), "uid"),
+        (
+            json!({"cname": "r", "uid": "0", "clientRequest": {}}),
+            "uid",
+        ),
         (json!({"cname": "r", "uid": 5, "clientRequest": {}}), "uid"),
         (json!({"cname": "r", "uid": "1"}), "clientRequest"),
-        (json!({"cname": "r", "uid": "1", "clientRequest": {"region": "MARS"}}), "clientRequest.region"),
-        (json!({"cname": "r", "uid": "1", "clientRequest": {"scene": 9}}), "clientRequest.scene"),
+        (
+            json!({"cname": "r", "uid": "1", "clientRequest": {"region": "MARS"}}),
+            "clientRequest.region",
+        ),
+        (
+            json!({"cname": "r", "uid": "1", "clientRequest": {"scene": 9}}),
+            "clientRequest.scene",
+        ),
     ];
     for (body, field) in acquire_cases {
-        let answer = client.send("POST", &client.api("/acquire"), Some(&body)).await;
+        let answer = client
+            .send("POST", &client.api("/acquire"), Some(&body))
+            .await;
         assert_eq!(answer.status, 400, "{body}");
         assert_eq!(answer.body["code"], 2, "{body}");
         let reason = answer.body["reason"].as_str().unwrap();
@@ -109,10 +127,18 @@ async fn invalid_bodies_answer_code_2_naming_the_field() {
         json!({"code": 2, "reason": "Acquire: invalid resourceExpiredHour value!"})
     );
     let answer = client
-        .raw("POST", &client.api("/acquire"), Some("application/json"), b"{not json".to_vec())
+        .raw(
+            "POST",
+            &client.api("/acquire"),
+            Some("application/json"),
+            b"{not json".to_vec(),
+        )
         .await
         .unwrap();
-    assert_eq!((answer.status, answer.body["code"].clone()), (400, json!(2)));
+    assert_eq!(
+        (answer.status, answer.body["code"].clone()),
+        (400, json!(2))
+    );
 }
 
 #[tokio::test]
@@ -122,7 +148,10 @@ async fn bad_channel_names_answer_code_401() {
     for cname in ["a/b", "é", &"x".repeat(64)] {
         let answer = client.acquire(cname, "1", json!({})).await;
         assert_eq!(answer.status, 400, "{cname}");
-        assert_eq!(answer.body, json!({"code": 401, "reason": "invalid_channel_name"}));
+        assert_eq!(
+            answer.body,
+            json!({"code": 401, "reason": "invalid_channel_name"})
+        );
     }
     // Web mode (scene 1) only labels the task: any text up to 1024 bytes.
     let answer = client.acquire("a/b é", "1", json!({"scene": 1})).await;
@@ -139,7 +168,11 @@ async fn start_update_layout_and_stop_validation_name_the_field() {
     cases.push(("mix", no_storage, "clientRequest.storageConfig"));
     let mut idle = minimal_start("individual");
     idle["recordingConfig"]["maxIdleTime"] = json!(3);
-    cases.push(("individual", idle, "clientRequest.recordingConfig.maxIdleTime"));
+    cases.push((
+        "individual",
+        idle,
+        "clientRequest.recordingConfig.maxIdleTime",
+    ));
     let mut mp4 = minimal_start("mix");
     mp4["recordingFileConfig"]["avFileType"] = json!(["mp4"]);
     cases.push(("mix", mp4, "clientRequest.recordingFileConfig.avFileType"));
@@ -150,7 +183,8 @@ async fn start_update_layout_and_stop_validation_name_the_field() {
     prefix["storageConfig"]["fileNamePrefix"] = json!(["a-b"]);
     cases.push(("mix", prefix, "clientRequest.storageConfig.fileNamePrefix"));
     let mut web = minimal_start("web");
-    web["extensionServiceConfig"]["extensionServices"][0]["serviceParam"]["maxRecordingHour"] = json!(0);
+    web["extensionServiceConfig"]["extensionServices"][0]["serviceParam"]["maxRecordingHour"] =
+        json!(0);
     cases.push((
         "web",
         web,
@@ -158,7 +192,9 @@ async fn start_update_layout_and_stop_validation_name_the_field() {
     ));
     for (n, (mode, request, field)) in cases.into_iter().enumerate() {
         let cname = format!("room{n}");
-        let rid = client.acquire_id(&cname, "1", i64::from(mode == "web")).await;
+        let rid = client
+            .acquire_id(&cname, "1", i64::from(mode == "web"))
+            .await;
         let answer = client.start(&rid, mode, &cname, "1", &request).await;
         assert_eq!(answer.status, 400, "{field}: {answer:?}");
         assert_eq!(answer.body["code"], 2);
@@ -168,17 +204,35 @@ async fn start_update_layout_and_stop_validation_name_the_field() {
         assert!(!reason.contains("sk"), "{reason}");
     }
 
-    let task = client.session("mix", "live", "9", &minimal_start("mix")).await;
+    let task = client
+        .session("mix", "live", "9", &minimal_start("mix"))
+        .await;
     let checks = [
-        ("update", json!({"webRecordingConfig": {"onhold": true}}), "clientRequest.webRecordingConfig"),
-        ("updateLayout", json!({"mixedVideoLayout": 7}), "clientRequest.mixedVideoLayout"),
-        ("updateLayout", json!({"mixedVideoLayout": 2}), "clientRequest.maxResolutionUid"),
+        (
+            "update",
+            json!({"webRecordingConfig": {"onhold": true}}),
+            "clientRequest.webRecordingConfig",
+        ),
+        (
+            "updateLayout",
+            json!({"mixedVideoLayout": 7}),
+            "clientRequest.mixedVideoLayout",
+        ),
+        (
+            "updateLayout",
+            json!({"mixedVideoLayout": 2}),
+            "clientRequest.maxResolutionUid",
+        ),
         (
             "updateLayout",
             json!({"layoutConfig": [{"x_axis": 0, "y_axis": 0, "width": 2, "height": 1}]}),
             "clientRequest.layoutConfig[0].width",
         ),
-        ("stop", json!({"async_stop": "yes"}), "clientRequest.async_stop"),
+        (
+            "stop",
+            json!({"async_stop": "yes"}),
+            "clientRequest.async_stop",
+        ),
     ];
     for (op, request, field) in checks {
         let answer = client.post_task(&task, op, request).await;
@@ -193,6 +247,9 @@ async fn start_update_layout_and_stop_validation_name_the_field() {
     let answer = client
         .post_task(&individual, "updateLayout", json!({"mixedVideoLayout": 1}))
         .await;
-    assert_eq!((answer.status, answer.body["code"].clone()), (400, json!(2)));
+    assert_eq!(
+        (answer.status, answer.body["code"].clone()),
+        (400, json!(2))
+    );
     assert!(answer.body["reason"].as_str().unwrap().starts_with("mode:"));
 }

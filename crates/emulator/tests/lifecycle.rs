@@ -47,11 +47,18 @@ async fn an_old_resource_answers_code_433() {
     let rid = client.acquire_id("room", "1", 0).await;
     // 5 minutes of emulator time pass in 3 ms; wait for more than that.
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let answer = client.start(&rid, "mix", "room", "1", &minimal_start("mix")).await;
+    let answer = client
+        .start(&rid, "mix", "room", "1", &minimal_start("mix"))
+        .await;
     assert_eq!(answer.status, 400, "{answer:?}");
     assert_eq!(answer.body["code"], 433);
-    let unknown = client.start("nope", "mix", "room", "1", &minimal_start("mix")).await;
-    assert_eq!((unknown.status, unknown.body["code"].clone()), (400, json!(1001)));
+    let unknown = client
+        .start("nope", "mix", "room", "1", &minimal_start("mix"))
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.body["code"].clone()),
+        (400, json!(1001))
+    );
 }
 
 #[tokio::test]
@@ -60,12 +67,17 @@ async fn the_concurrency_limit_is_reached_by_real_traffic() {
     let client = Client::new(&emulator);
     let request = minimal_start("mix");
     for n in 0..50 {
-        client.session("mix", &format!("room{n}"), "1", &request).await;
+        client
+            .session("mix", &format!("room{n}"), "1", &request)
+            .await;
     }
     assert_eq!(emulator.tasks().len(), 50);
     let answer = client.acquire("room50", "1", json!({})).await;
     assert_eq!(answer.status, 400);
-    assert_eq!(answer.body, json!({"code": 406, "reason": "vendor_over_load"}));
+    assert_eq!(
+        answer.body,
+        json!({"code": 406, "reason": "vendor_over_load"})
+    );
 }
 
 #[tokio::test]
@@ -77,7 +89,9 @@ async fn stop_without_publisher_answers_435_and_a_second_stop_49_then_404() {
     };
     let emulator = start(config);
     let client = Client::new(&emulator);
-    let task = client.session("mix", "empty", "1", &minimal_start("mix")).await;
+    let task = client
+        .session("mix", "empty", "1", &minimal_start("mix"))
+        .await;
     let stop = client.stop(&task, false).await;
     assert_eq!(stop.status, 206, "{stop:?}");
     assert_eq!(stop.body["code"], 435);
@@ -94,7 +108,9 @@ async fn stop_without_publisher_answers_435_and_a_second_stop_49_then_404() {
     };
     let emulator = start(config);
     let client = Client::new(&emulator);
-    let task = client.session("mix", "room", "1", &minimal_start("mix")).await;
+    let task = client
+        .session("mix", "room", "1", &minimal_start("mix"))
+        .await;
     assert_eq!(client.stop(&task, true).await.status, 200);
     let mut last = 0;
     for _ in 0..2000 {
@@ -117,8 +133,12 @@ async fn a_task_exits_after_max_idle_time_without_users() {
         ..fast()
     });
     let client = Client::new(&emulator);
-    let task = client.session("mix", "room", "1", &minimal_start("mix")).await;
-    let other = client.session("mix", "busy", "1", &minimal_start("mix")).await;
+    let task = client
+        .session("mix", "room", "1", &minimal_start("mix"))
+        .await;
+    let other = client
+        .session("mix", "busy", "1", &minimal_start("mix"))
+        .await;
     emulator.set_channel_users("room", 0);
     // maxIdleTime 30 s is 30 ms of real time here.
     let gone = client.query_until(&task, 4000, |a| a.status == 404).await;
@@ -137,13 +157,22 @@ async fn a_task_exits_after_max_idle_time_without_users() {
     long_idle["recordingConfig"]["maxIdleTime"] = json!(2_592_000);
     let task = client.session("mix", "pause", "1", &long_idle).await;
     emulator.set_channel_users("pause", 0);
-    let recorded = emulator.tasks().iter().find(|t| t.sid == task.sid).unwrap().recorded_secs;
+    let recorded = emulator
+        .tasks()
+        .iter()
+        .find(|t| t.sid == task.sid)
+        .unwrap()
+        .recorded_secs;
     emulator.set_channel_users("pause", 3);
     let answer = client
         .query_until(&task, 4000, |a| a.body["serverResponse"]["status"] == 5)
         .await;
     assert_eq!(answer.status, 200);
-    let view = emulator.tasks().into_iter().find(|t| t.sid == task.sid).unwrap();
+    let view = emulator
+        .tasks()
+        .into_iter()
+        .find(|t| t.sid == task.sid)
+        .unwrap();
     assert!(view.recorded_secs > recorded);
     assert_eq!(view.channel_users, 3);
 }
@@ -157,7 +186,9 @@ async fn resource_expired_hour_ends_the_task() {
         ..EmulatorConfig::default()
     });
     let client = Client::new(&emulator);
-    let answer = client.acquire("room", "1", json!({"resourceExpiredHour": 1})).await;
+    let answer = client
+        .acquire("room", "1", json!({"resourceExpiredHour": 1}))
+        .await;
     let rid = answer.body["resourceId"].as_str().unwrap().to_owned();
     let mut request = minimal_start("mix");
     request["recordingConfig"]["maxIdleTime"] = json!(2_592_000);

@@ -17,11 +17,17 @@ async fn individual_session_lists_per_uid_files_and_stops_with_them() {
     let emulator = start(fast());
     let client = Client::new(&emulator);
     let request = fixture_request("start.individual.request.json");
-    let task = client.session("individual", "room-1", "527841", &request).await;
+    let task = client
+        .session("individual", "room-1", "527841", &request)
+        .await;
     assert_eq!(task.sid.len(), 32);
     assert!(task.sid.chars().all(|c| c.is_ascii_hexdigit()));
     assert!(task.rid.len() > 200);
-    assert!(task.rid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    assert!(
+        task.rid
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    );
 
     let answer = client.query_until(&task, 2000, has_files).await;
     let response = &answer.body["serverResponse"];
@@ -32,7 +38,10 @@ async fn individual_session_lists_per_uid_files_and_stops_with_them() {
     assert_eq!(files.len(), 4);
     assert_eq!(
         files[0]["fileName"],
-        format!("directory1/directory2/{}_room-1__uid_s_123__uid_e_audio.m3u8", task.sid)
+        format!(
+            "directory1/directory2/{}_room-1__uid_s_123__uid_e_audio.m3u8",
+            task.sid
+        )
     );
     assert_eq!(files[1]["trackType"], "video");
     assert_eq!(files[2]["uid"], "456");
@@ -67,10 +76,15 @@ async fn mix_hls_lists_one_string_and_update_layout_replaces_the_layout() {
     let response = &answer.body["serverResponse"];
     assert_eq!(response["fileListMode"], "string");
     let name = response["fileList"].as_str().unwrap();
-    assert!(name.ends_with(&format!("{}_room-2.m3u8", task.sid)), "{name}");
+    assert!(
+        name.ends_with(&format!("{}_room-2.m3u8", task.sid)),
+        "{name}"
+    );
 
     let layout = json!({"mixedVideoLayout": 1, "backgroundColor": "#FF0000"});
-    let answer = client.post_task(&task, "updateLayout", layout.clone()).await;
+    let answer = client
+        .post_task(&task, "updateLayout", layout.clone())
+        .await;
     assert_eq!(answer.status, 200, "{answer:?}");
     let view = &emulator.tasks()[0];
     assert_eq!(view.layout, layout);
@@ -101,12 +115,21 @@ async fn mix_hls_mp4_lists_json_files_and_time_scale_splits_mp4() {
                 .is_some_and(|files| files.len() >= 3)
         })
         .await;
-    let files = answer.body["serverResponse"]["fileList"].as_array().unwrap();
-    let names: Vec<&str> = files.iter().map(|f| f["fileName"].as_str().unwrap()).collect();
+    let files = answer.body["serverResponse"]["fileList"]
+        .as_array()
+        .unwrap();
+    let names: Vec<&str> = files
+        .iter()
+        .map(|f| f["fileName"].as_str().unwrap())
+        .collect();
     assert!(names.iter().any(|n| n.ends_with("_0.mp4")), "{names:?}");
     assert!(names.iter().any(|n| n.ends_with("_1.mp4")), "{names:?}");
     assert!(names.iter().any(|n| n.ends_with(".m3u8")), "{names:?}");
-    assert!(files.iter().all(|f| f["uid"] == "0" && f["mixedAllUser"] == true));
+    assert!(
+        files
+            .iter()
+            .all(|f| f["uid"] == "0" && f["mixedAllUser"] == true)
+    );
     assert!(emulator.tasks()[0].recorded_secs >= 7200.0);
 }
 
@@ -125,12 +148,19 @@ async fn web_session_reports_extension_services_and_onhold() {
     let files = services[0]["payload"]["fileList"].as_array().unwrap();
     let first = files[0]["filename"].as_str().unwrap();
     // Special characters of the cname become `-` in web mode.
-    assert!(first.contains(&format!("{}_web-task--1", task.sid)), "{first}");
+    assert!(
+        first.contains(&format!("{}_web-task--1", task.sid)),
+        "{first}"
+    );
     assert_eq!(services[1]["serviceName"], "rtmp_publish_service");
     assert_eq!(services[1]["payload"]["outputs"][0]["status"], "publishing");
 
     let hold = client
-        .post_task(&task, "update", json!({"webRecordingConfig": {"onhold": true}}))
+        .post_task(
+            &task,
+            "update",
+            json!({"webRecordingConfig": {"onhold": true}}),
+        )
         .await;
     assert_eq!(hold.status, 200, "{hold:?}");
     assert!(emulator.tasks()[0].onhold);
@@ -145,7 +175,10 @@ async fn web_session_reports_extension_services_and_onhold() {
     let answer = client.query(&task).await;
     let services = &answer.body["serverResponse"]["extensionServiceState"];
     assert_eq!(services[0]["payload"]["onhold"], true);
-    assert_eq!(services[1]["payload"]["outputs"][0]["rtmpUrl"], "rtmp://other");
+    assert_eq!(
+        services[1]["payload"]["outputs"][0]["rtmpUrl"],
+        "rtmp://other"
+    );
 
     let stop = client.stop(&task, false).await;
     assert_eq!(stop.status, 200);
@@ -191,7 +224,9 @@ async fn status_starts_at_zero_and_advances_to_five() {
     };
     let emulator = start(config);
     let client = Client::new(&emulator);
-    let task = client.session("mix", "room-5", "5", &minimal_start("mix")).await;
+    let task = client
+        .session("mix", "room-5", "5", &minimal_start("mix"))
+        .await;
     let first = client.query(&task).await;
     assert_eq!(first.body["serverResponse"]["status"], 0);
     assert!(first.body["serverResponse"].get("fileList").is_none());
@@ -204,7 +239,9 @@ async fn status_starts_at_zero_and_advances_to_five() {
     };
     let emulator = start(config);
     let client = Client::new(&emulator);
-    let task = client.session("mix", "room-5", "5", &minimal_start("mix")).await;
+    let task = client
+        .session("mix", "room-5", "5", &minimal_start("mix"))
+        .await;
     let mut seen: Vec<i64> = Vec::new();
     for _ in 0..4000 {
         let answer = client.query(&task).await;
@@ -228,7 +265,12 @@ async fn both_json_content_types_are_accepted() {
     let body = serde_json::to_vec(&json!({"cname": "r", "uid": "1", "clientRequest": {}})).unwrap();
     for content_type in ["application/json", "application/json;charset=utf-8"] {
         let answer = client
-            .raw("POST", &client.api("/acquire"), Some(content_type), body.clone())
+            .raw(
+                "POST",
+                &client.api("/acquire"),
+                Some(content_type),
+                body.clone(),
+            )
             .await
             .unwrap();
         assert_eq!(answer.status, 200, "{content_type}: {answer:?}");

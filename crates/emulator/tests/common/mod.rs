@@ -91,7 +91,9 @@ impl Client {
     }
 
     pub async fn send(&self, method: &str, path: &str, body: Option<&Value>) -> Answer {
-        let bytes = body.map(|b| serde_json::to_vec(b).unwrap()).unwrap_or_default();
+        let bytes = body
+            .map(|b| serde_json::to_vec(b).unwrap())
+            .unwrap_or_default();
         let content_type = body.map(|_| "application/json;charset=utf-8");
         self.raw(method, path, content_type, bytes).await.unwrap()
     }
@@ -141,7 +143,8 @@ impl Client {
 
     pub async fn post_task(&self, task: &Task, op: &str, client_request: Value) -> Answer {
         let body = json!({"cname": task.cname, "uid": task.uid, "clientRequest": client_request});
-        self.send("POST", &self.task_path(task, op), Some(&body)).await
+        self.send("POST", &self.task_path(task, op), Some(&body))
+            .await
     }
 
     pub async fn stop(&self, task: &Task, async_stop: bool) -> Answer {
@@ -150,7 +153,13 @@ impl Client {
     }
 
     /// Acquires and starts; panics unless both succeed.
-    pub async fn session(&self, mode: &str, cname: &str, uid: &str, client_request: &Value) -> Task {
+    pub async fn session(
+        &self,
+        mode: &str,
+        cname: &str,
+        uid: &str,
+        client_request: &Value,
+    ) -> Task {
         let scene = i64::from(mode == "web");
         let rid = self.acquire_id(cname, uid, scene).await;
         let answer = self.start(&rid, mode, cname, uid, client_request).await;
@@ -206,7 +215,8 @@ pub fn fixture_request(name: &str) -> Value {
 
 /// A minimal valid start `clientRequest` for mode `mode`.
 pub fn minimal_start(mode: &str) -> Value {
-    let storage = json!({"vendor": 1, "region": 0, "bucket": "bucket", "accessKey": "ak", "secretKey": "sk"});
+    let storage =
+        json!({"vendor": 1, "region": 0, "bucket": "bucket", "accessKey": "ak", "secretKey": "sk"});
     match mode {
         "web" => json!({
             "extensionServiceConfig": {"extensionServices": [{

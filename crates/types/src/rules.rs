@@ -384,11 +384,15 @@ fn check_group_size(config: &RecordingConfig, group: u32, path: &Path<'_>) -> Ch
     uids.sort_unstable();
     uids.dedup();
     if uids.len() > limit {
-        return Err(path.error(Rule::NotAllowedWith {
-            condition: format!(
-                "the lists name {} uids (group {group} covers at most {limit})",
-                uids.len()
-            ),
+        // The smallest group that covers the lists.
+        let needed = GROUP_LIMITS
+            .iter()
+            .position(|&max| uids.len() <= max)
+            .unwrap_or(GROUP_LIMITS.len());
+        return Err(path.error(Rule::Range {
+            min: i64::try_from(needed).unwrap_or(i64::MAX),
+            max: 5,
+            got: i64::from(group),
         }));
     }
     Ok(())

@@ -87,15 +87,16 @@ fn storage() -> impl Strategy<Value = StorageConfig> {
         })
 }
 
+/// Audio allow-list, audio deny-list, video allow-list, video deny-list.
+type Lists = (
+    Option<Vec<String>>,
+    Option<Vec<String>>,
+    Option<Vec<String>>,
+    Option<Vec<String>>,
+);
+
 /// Subscription lists: each media has an allow-list, a deny-list or neither.
-fn lists() -> impl Strategy<
-    Value = (
-        Option<Vec<String>>,
-        Option<Vec<String>>,
-        Option<Vec<String>>,
-        Option<Vec<String>>,
-    ),
-> {
+fn lists() -> impl Strategy<Value = Lists> {
     let list = || vec(uid_text(), 0..=16);
     (0..3u8, list(), 0..3u8, list()).prop_map(|(audio_kind, audio, video_kind, video)| {
         let (sub_a, unsub_a) = match audio_kind {

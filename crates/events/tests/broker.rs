@@ -1,0 +1,463 @@
+//! Tests against a real RabbitMQ (guest/guest at 127.0.0.1:5672, or `CLOUDREC_AMQP_URL`).
+//!
+//! Every test here needs the broker and says how to start one when none listens.
+//! `ten_thousand_events_survive_a_broker_restart` stops and starts the RabbitMQ app
+//! with `rabbitmqctl`, and always starts it again (a drop guard), even on failure.
+
+#![cfg(feature = "amqp")]
+
+mod common;
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cloudrec_core::Event;
+use cloudrec_events::{AmqpConfig, AmqpSink, CloudEvent, Health, Pipeline, SPEC_VERSION, catalog};
+use common::{cleanup, consume, queue_for, require_broker, unique};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn event_of(suffix: &str) -> Event {
+    catalog::every_kind()
+        .into_iter()
+        .find(|e| e.kind.type_suffix() == suffix)
+        .unwrap_or_else(|| panic!("no catalog event of type {suffix}"))
+}
+
+/// Waits (bounded) until `check` holds.
+async fn eventually(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !check() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_event_type_is_published_with_its_cloudevents_attributes() {
+    let admin = require_broker().await.create_channel().await.unwrap();
+    let exchange = unique("every-type");
+    let queue = unique("every-type-q");
+    queue_for(&admin, &exchange, &queue, "#").await;
+
+    let amqp = AmqpSink::start(AmqpConfig::new(common::broker_url()).exchange(&exchange)).unwrap();
+    let pipeline = Pipeline::builder()
+        .source("/cloudrec/test")
+        .sink(amqp.clone())
+        .build()
+        .unwrap();
+    let mut sent = Vec::new();
+    for event in catalog::every_kind() {
+        sent.push(pipeline.publish(event).unwrap());
+    }
+    assert!(pipeline.flush(WAIT).await.is_complete());
+    assert_eq!(amqp.health(), Health::Connected);
+
+    let got = consume(&admin, &queue, sent.len(), Duration::from_secs(10)).await;
+    assert_eq!(got.len(), sent.len());
+    for (delivery, envelope) in got.iter().zip(&sent) {
+        let props = &delivery.properties;
+        assert_eq!(
+            props.content_type().as_ref().unwrap().as_str(),
+            "application/cloudevents+json"
+        );
+        assert_eq!(props.delivery_mode(), &Some(2));
+        assert_eq!(props.message_id().as_ref().unwrap().as_str(), envelope.id());
+        assert_eq!(
+            props.kind().as_ref().unwrap().as_str(),
+            envelope.event_type()
+        );
+        assert_eq!(delivery.routing_key.as_str(), envelope.type_suffix());
+        let json: serde_json::Value = serde_json::from_slice(&delivery.data).unwrap();
+        assert_eq!(json["specversion"], SPEC_VERSION);
+        assert_eq!(json["id"], envelope.id());
+        assert_eq!(json["source"], "/cloudrec/test");
+        assert_eq!(json["type"], envelope.event_type());
+        assert!(json["type"].as_str().unwrap().starts_with("io.cloudrec."));
+        assert_eq!(
+            json["subject"],
+            "0123456789abcdef0123456789abcdef/class-42/38f8e3cfdc474cd56fc1ceba380d7e1a"
+        );
+        assert_eq!(json["datacontenttype"], "application/json");
+        assert_eq!(json["data"]["session"]["cname"], "class-42");
+        assert_eq!(json["data"]["session"]["uid"], "527841");
+        assert_eq!(json["data"]["session"]["mode"], "mix");
+        assert!(json["time"].as_str().unwrap().ends_with('Z'));
+        let decoded = CloudEvent::from_json(&delivery.data).unwrap();
+        assert_eq!(&decoded, envelope.as_ref());
+    }
+    let stats = amqp.stats();
+    assert_eq!(stats.confirmed, sent.len() as u64);
+    assert_eq!((stats.returned, stats.nacked, stats.dropped), (0, 0, 0));
+    amqp.shutdown(WAIT).await.unwrap();
+    assert_eq!(amqp.health(), Health::Closed);
+    cleanup(&admin, &exchange, Some(&queue)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unroutable_events_are_returned_and_reported() {
+    let admin = require_broker().await.create_channel().await.unwrap();
+    let exchange = unique("unroutable");
+    let queue = unique("unroutable-q");
+    // Only session events have a queue; calls and errors are unroutable.
+    queue_for(&admin, &exchange, &queue, "session.#").await;
+
+    let amqp = AmqpSink::start(AmqpConfig::new(common::broker_url()).exchange(&exchange)).unwrap();
+    let pipeline = Pipeline::builder().sink(amqp.clone()).build().unwrap();
+    let mut unroutable = Vec::new();
+    for event in catalog::every_kind() {
+        let envelope = pipeline.publish(event).unwrap();
+        if !envelope.type_suffix().starts_with("session.") {
+            unroutable.push(envelope.id().to_owned());
+        }
+    }
+    assert!(pipeline.flush(WAIT).await.is_complete());
+    let stats = amqp.stats();
+    assert_eq!(unroutable.len(), 3 + 14);
+    assert_eq!(stats.returned, unroutable.len() as u64);
+    assert_eq!(stats.confirmed, catalog::every_kind().len() as u64);
+    assert_eq!(
+        stats.republished, 0,
+        "returned messages are not republished"
+    );
+    assert_eq!(amqp.returned_ids(), unroutable);
+    let routed = consume(&admin, &queue, 11, Duration::from_secs(10)).await;
+    assert_eq!(routed.len(), 11);
+    amqp.shutdown(WAIT).await.unwrap();
+    cleanup(&admin, &exchange, Some(&queue)).await;
+}
+
+/// A TCP forwarder to the broker that can be switched off, to cut the sink off
+/// without touching the broker.
+struct Switch {
+    port: u16,
+    up: watch::Sender<bool>,
+}
+
+async fn switch_to_broker() -> Switch {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (up, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            if !*rx.borrow() {
+                continue; // dropping the socket refuses the connection
+            }
+            let mut rx = rx.clone();
+            tokio::spawn(async move {
+                let Ok(mut outbound) = TcpStream::connect("127.0.0.1:5672").await else {
+                    return;
+                };
+                tokio::select! {
+                    _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                    _ = rx.wait_for(|up| !*up) => {}
+                }
+            });
+        }
+    });
+    Switch { port, up }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_buffer_sheds_the_least_valuable_and_a_gap_follows_recovery() {
+    let admin = require_broker().await.create_channel().await.unwrap();
+    let exchange = unique("full-buffer");
+    let queue = unique("full-buffer-q");
+    queue_for(&admin, &exchange, &queue, "#").await;
+    let switch = switch_to_broker().await;
+    let url = format!("amqp://guest:guest@127.0.0.1:{}/%2f", switch.port);
+    let amqp = AmqpSink::start(
+        AmqpConfig::new(url)
+            .exchange(&exchange)
+            .buffer_capacity(5)
+            .backoff(Duration::from_millis(10), Duration::from_millis(50))
+            .timeouts(
+                Duration::from_secs(2),
+                Duration::from_secs(2),
+                Duration::from_secs(5),
+            ),
+    )
+    .unwrap();
+    let sequence = [
+        "session.acquired",
+        "session.starting",
+        "session.status",
+        "call.attempt",
+        "session.running",
+        "session.status",
+        "session.stopping",
+        "session.stopped",
+        "call.retry",
+        "session.lost",
+    ];
+    let mut ids = BTreeMap::new();
+    for suffix in sequence {
+        let envelope = Arc::new(CloudEvent::from_event(&event_of(suffix), "/t"));
+        ids.insert(envelope.id().to_owned(), suffix);
+        amqp.enqueue(envelope).unwrap();
+    }
+    eventually("the sink to give up its first connection", WAIT, || {
+        amqp.health() == Health::Reconnecting
+    })
+    .await;
+    let stats = amqp.stats();
+    assert_eq!((stats.buffered, stats.dropped, stats.published), (5, 5, 0));
+
+    switch.up.send_replace(true);
+    amqp.wait_confirmed(Instant::now() + WAIT).await.unwrap();
+    assert_eq!(amqp.health(), Health::Connected);
+    let got = consume(&admin, &queue, 6, Duration::from_secs(10)).await;
+    let types: Vec<String> = got
+        .iter()
+        .map(|d| {
+            CloudEvent::from_json(&d.data)
+                .unwrap()
+                .type_suffix()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "events.gap",
+            "session.acquired",
+            "session.running",
+            "session.stopping",
+            "session.stopped",
+            "session.lost"
+        ]
+    );
+    let gap = CloudEvent::from_json(&got[0].data).unwrap();
+    assert_eq!(gap.data()["lost"], 5);
+    assert_eq!(gap.data()["byType"]["session.status"], 2);
+    assert_eq!(gap.data()["byType"]["call.attempt"], 1);
+    assert_eq!(gap.data()["byType"]["call.retry"], 1);
+    assert_eq!(gap.data()["byType"]["session.starting"], 1);
+    assert_eq!(amqp.stats().gaps, 1);
+    amqp.shutdown(WAIT).await.unwrap();
+    cleanup(&admin, &exchange, Some(&queue)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_connection_republishes_what_was_not_confirmed() {
+    let admin = require_broker().await.create_channel().await.unwrap();
+    let exchange = unique("cut");
+    let queue = unique("cut-q");
+    queue_for(&admin, &exchange, &queue, "#").await;
+    let switch = switch_to_broker().await;
+    switch.up.send_replace(true);
+    let window = 32;
+    let amqp = AmqpSink::start(
+        AmqpConfig::new(format!("amqp://guest:guest@127.0.0.1:{}/%2f", switch.port))
+            .exchange(&exchange)
+            .confirm_window(window)
+            .backoff(Duration::from_millis(10), Duration::from_millis(100))
+            .timeouts(
+                Duration::from_secs(2),
+                Duration::from_secs(2),
+                Duration::from_secs(3),
+            ),
+    )
+    .unwrap();
+    let pipeline = Pipeline::builder()
+        .queue_capacity(4096)
+        .sink(amqp.clone())
+        .build()
+        .unwrap();
+    let mut ids = HashSet::new();
+    for n in 0..2000 {
+        ids.insert(
+            pipeline
+                .publish(event_of("session.running"))
+                .unwrap()
+                .id()
+                .to_owned(),
+        );
+        if n == 500 {
+            eventually("some confirms", WAIT, || amqp.stats().confirmed > 0).await;
+            switch.up.send_replace(false);
+            eventually("the cut to be noticed", WAIT, || {
+                amqp.health() == Health::Reconnecting
+            })
+            .await;
+            switch.up.send_replace(true);
+        }
+    }
+    assert!(pipeline.flush(Duration::from_secs(60)).await.is_complete());
+    let stats = amqp.stats();
+    assert!(stats.reconnects >= 1, "{stats:?}");
+    let got = consume(&admin, &queue, usize::MAX, Duration::from_secs(3)).await;
+    let unique_ids: HashSet<String> = got
+        .iter()
+        .map(|d| d.properties.message_id().as_ref().unwrap().to_string())
+        .collect();
+    assert_eq!(unique_ids, ids);
+    let duplicates = (got.len() - unique_ids.len()) as u64;
+    eprintln!(
+        "cut: {} deliveries, {duplicates} duplicates, {stats:?}",
+        got.len()
+    );
+    assert!(
+        duplicates <= stats.republished,
+        "{duplicates} duplicates, {stats:?}"
+    );
+    assert!(
+        stats.republished <= window as u64 * stats.reconnects,
+        "{stats:?}"
+    );
+    amqp.shutdown(WAIT).await.unwrap();
+    cleanup(&admin, &exchange, Some(&queue)).await;
+}
+
+/// Starts the RabbitMQ app again when dropped, whatever happened, and waits (bounded)
+/// until the broker accepts connections.
+struct BrokerRestart;
+
+fn rabbitmqctl(command: &str) -> bool {
+    std::process::Command::new("rabbitmqctl")
+        .arg(command)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+impl BrokerRestart {
+    fn stop() -> Self {
+        let guard = Self;
+        assert!(
+            rabbitmqctl("stop_app"),
+            "`rabbitmqctl stop_app` failed: this test must run as a user that may control the local RabbitMQ"
+        );
+        guard
+    }
+}
+
+impl Drop for BrokerRestart {
+    fn drop(&mut self) {
+        let started = rabbitmqctl("start_app");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline && std::net::TcpStream::connect("127.0.0.1:5672").is_err() {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        if !started && !std::thread::panicking() {
+            panic!(
+                "`rabbitmqctl start_app` failed: start RabbitMQ with `rabbitmq-server -detached`"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_events_survive_a_broker_restart() {
+    const TOTAL: usize = 10_000;
+    let admin_connection = require_broker().await;
+    let admin = admin_connection.create_channel().await.unwrap();
+    let exchange = unique("restart");
+    let queue = unique("restart-q");
+    queue_for(&admin, &exchange, &queue, "#").await;
+    drop(admin);
+    let _ = admin_connection.close(200, "bye".into()).await;
+
+    let window = 256;
+    let amqp = AmqpSink::start(
+        AmqpConfig::new(common::broker_url())
+            .exchange(&exchange)
+            .confirm_window(window)
+            .buffer_capacity(2 * TOTAL)
+            .backoff(Duration::from_millis(100), Duration::from_secs(1))
+            .timeouts(
+                Duration::from_secs(3),
+                Duration::from_secs(3),
+                Duration::from_secs(5),
+            ),
+    )
+    .unwrap();
+    let pipeline = Pipeline::builder()
+        .queue_capacity(2 * TOTAL)
+        .sink(amqp.clone())
+        .build()
+        .unwrap();
+    let kinds = catalog::every_kind();
+    let mut ids = HashSet::with_capacity(TOTAL);
+    let mut emit = |n: usize| {
+        let event = kinds[n % kinds.len()].clone();
+        ids.insert(pipeline.publish(event).unwrap().id().to_owned());
+    };
+    // A steady stream (20 events every 2 ms) so that messages are in flight when
+    // the broker goes away; pacing only, nothing is asserted about time.
+    let mut n = 0;
+    while n < TOTAL / 4 {
+        for _ in 0..20 {
+            emit(n);
+            n += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    eventually("the first confirms", Duration::from_secs(60), || {
+        amqp.stats().confirmed > 0
+    })
+    .await;
+    {
+        let stopping = tokio::task::spawn_blocking(BrokerRestart::stop);
+        while !stopping.is_finished() && n < TOTAL * 3 / 4 {
+            for _ in 0..4 {
+                emit(n);
+                n += 1;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let restart = stopping.await.unwrap();
+        // The rest arrives while the broker is down and waits in the buffer.
+        while n < TOTAL {
+            emit(n);
+            n += 1;
+        }
+        eventually(
+            "the sink to notice the outage",
+            Duration::from_secs(60),
+            || amqp.health() != Health::Connected,
+        )
+        .await;
+        tokio::task::spawn_blocking(move || drop(restart))
+            .await
+            .unwrap();
+    }
+    assert_eq!(ids.len(), TOTAL);
+    let report = pipeline.flush(Duration::from_secs(120)).await;
+    assert!(report.is_complete(), "{report:?} {:?}", amqp.stats());
+    let stats = amqp.stats();
+    assert!(stats.reconnects >= 1, "{stats:?}");
+    assert_eq!(stats.dropped, 0);
+
+    let admin = require_broker().await.create_channel().await.unwrap();
+    let got = consume(&admin, &queue, usize::MAX, Duration::from_secs(5)).await;
+    let unique_ids: HashSet<String> = got
+        .iter()
+        .map(|d| d.properties.message_id().as_ref().unwrap().to_string())
+        .collect();
+    let missing = ids.difference(&unique_ids).count();
+    assert_eq!(
+        missing, 0,
+        "{missing} of {TOTAL} events never arrived; {stats:?}"
+    );
+    let duplicates = (got.len() - unique_ids.len()) as u64;
+    eprintln!(
+        "restart: {} deliveries, {duplicates} duplicates, {stats:?}",
+        got.len()
+    );
+    assert!(
+        duplicates <= stats.republished,
+        "{duplicates} duplicates; {stats:?}"
+    );
+    assert!(
+        stats.republished <= window as u64 * stats.reconnects,
+        "more republished than the confirm window allows: {stats:?}"
+    );
+    amqp.shutdown(WAIT).await.unwrap();
+    cleanup(&admin, &exchange, Some(&queue)).await;
+}

@@ -25,6 +25,7 @@ mod policy;
 mod policy_error;
 mod rate;
 mod resolution;
+mod session;
 mod table;
 mod transport;
 
@@ -45,6 +46,10 @@ pub use policy::{GiveUpReason, Next, RetryPolicy};
 pub use policy_error::PolicyError;
 pub use rate::{Admission, Permit, RateLimiter, TaskLimit};
 pub use resolution::Resolution;
+pub use session::{
+    Action, Answer, ConflictPolicy, End, Input, LostPolicy, Polled, Session, SessionConfig,
+    Started, StopAnswer, StopMode, TaskIds, Transition,
+};
 pub use table::{RowSource, Rule, STATUS_TABLE_TSV, StatusTable};
 pub use transport::{
     Delivery, HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind,

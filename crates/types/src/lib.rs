@@ -14,6 +14,8 @@ pub mod acquire;
 mod endpoint;
 mod error_body;
 mod ids;
+#[cfg(feature = "legacy")]
+pub mod legacy;
 mod lenient;
 mod mode;
 pub mod ncs;

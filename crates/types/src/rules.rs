@@ -228,6 +228,103 @@ fn check_start(request: &StartClientRequest, mode: &Mode, path: &Path<'_>) -> Ch
     if let Some(extension) = &request.extension_service_config {
         check_extension(extension, &extension_path)?;
     }
+    #[cfg(feature = "legacy")]
+    check_legacy(request, mode, path)?;
+    Ok(())
+}
+
+/// Scene-2 blocks: individual mode only, documented values only.
+#[cfg(feature = "legacy")]
+fn check_legacy(request: &StartClientRequest, mode: &Mode, path: &Path<'_>) -> Checked {
+    let apps_path = path.key("appsCollection");
+    apps_path.only_in(
+        request.apps_collection.is_some(),
+        mode,
+        is_individual(mode),
+        "individual",
+    )?;
+    if let Some(policy) = request
+        .apps_collection
+        .as_ref()
+        .and_then(|apps| apps.combination_policy.as_ref())
+        .filter(|policy| !policy.is_known())
+    {
+        return Err(apps_path.key("combinationPolicy").error(Rule::NotOneOf {
+            allowed: "default, postpone_transcoding",
+            got: policy.to_string(),
+        }));
+    }
+    let options_path = path.key("transcodeOptions");
+    options_path.only_in(
+        request.transcode_options.is_some(),
+        mode,
+        is_individual(mode),
+        "individual",
+    )?;
+    let Some(options) = &request.transcode_options else {
+        return Ok(());
+    };
+    if let Some(trans_mode) = options
+        .trans_config
+        .as_ref()
+        .and_then(|config| config.trans_mode.as_ref())
+        .filter(|trans_mode| !trans_mode.is_known())
+    {
+        return Err(options_path
+            .key("transConfig")
+            .key("transMode")
+            .error(Rule::NotOneOf {
+                allowed: "postponeTranscoding, audioMix",
+                got: trans_mode.to_string(),
+            }));
+    }
+    if let Some(format) = options
+        .container
+        .as_ref()
+        .and_then(|container| container.format.as_ref())
+        .filter(|format| !format.is_known())
+    {
+        return Err(options_path
+            .key("container")
+            .key("format")
+            .error(Rule::NotOneOf {
+                allowed: "mp4, mp3, m4a, aac",
+                got: format.to_string(),
+            }));
+    }
+    if let Some(audio) = &options.audio {
+        let audio_path = options_path.key("audio");
+        let checks: [(&str, Option<&String>, &[&str], &'static str); 2] = [
+            (
+                "sampleRate",
+                audio.sample_rate.as_ref(),
+                &["48000", "32000", "16000"],
+                "\"48000\", \"32000\", \"16000\"",
+            ),
+            (
+                "channels",
+                audio.channels.as_ref(),
+                &["1", "2"],
+                "\"1\", \"2\"",
+            ),
+        ];
+        for (key, value, allowed_values, allowed) in checks {
+            if let Some(value) = value.filter(|v| !allowed_values.contains(&v.as_str())) {
+                return Err(audio_path.key(key).error(Rule::NotOneOf {
+                    allowed,
+                    got: value.clone(),
+                }));
+            }
+        }
+        if let Some(bitrate) = &audio.bitrate
+            && (bitrate.is_empty() || !bitrate.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(audio_path.key("bitrate").error(Rule::Format {
+                expected: "a decimal string such as \"48000\"",
+                got: bitrate.clone(),
+            }));
+        }
+    }
     Ok(())
 }
 

@@ -60,6 +60,15 @@ pub struct StartClientRequest {
     /// The web page recorder and RTMP publishing services (web mode only; required there).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extension_service_config: Option<ExtensionServiceConfig>,
+    /// Scene 2 only (individual mode, feature `legacy`): how the recording is combined.
+    #[cfg(feature = "legacy")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apps_collection: Option<crate::legacy::AppsCollection>,
+    /// Scene 2 only (individual mode, feature `legacy`): postponed transcoding or
+    /// audio mixing settings.
+    #[cfg(feature = "legacy")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcode_options: Option<crate::legacy::TranscodeOptions>,
 }
 
 impl StartClientRequest {
@@ -84,6 +93,10 @@ impl StartClientRequest {
             snapshot_config: None,
             storage_config: storage,
             extension_service_config: None,
+            #[cfg(feature = "legacy")]
+            apps_collection: None,
+            #[cfg(feature = "legacy")]
+            transcode_options: None,
         }
     }
 
@@ -105,6 +118,10 @@ impl StartClientRequest {
             extension_service_config: Some(ExtensionServiceConfig::new(vec![
                 ExtensionService::web_recorder(WebRecorderParams::new(url)),
             ])),
+            #[cfg(feature = "legacy")]
+            apps_collection: None,
+            #[cfg(feature = "legacy")]
+            transcode_options: None,
         }
     }
 

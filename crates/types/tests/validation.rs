@@ -1493,3 +1493,79 @@ fn secrets_never_show_in_debug_or_errors() {
     let wire = serde_json::to_string(&request).unwrap();
     assert!(wire.contains("sk-secret-value") && wire.contains("rtc-token-secret"));
 }
+
+#[cfg(feature = "legacy")]
+#[test]
+fn legacy_scene_two_blocks() {
+    let mut base = individual_start();
+    set(
+        &mut base,
+        "/clientRequest/appsCollection",
+        json!({"combinationPolicy": "postpone_transcoding"}),
+    );
+    set(
+        &mut base,
+        "/clientRequest/transcodeOptions",
+        json!({"transConfig": {"transMode": "audioMix"}, "container": {"format": "mp3"},
+               "audio": {"sampleRate": "48000", "bitrate": "48000", "channels": "2"}}),
+    );
+    check::<StartRequest>(&base, &Mode::Individual).unwrap();
+    let request: StartRequest = serde_json::from_value(base.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&request).unwrap(), base);
+    let opts = "/clientRequest/transcodeOptions";
+    let field = "clientRequest.transcodeOptions";
+    start_sides(
+        &base,
+        Mode::Individual,
+        &format!("{opts}/audio/sampleRate"),
+        json!("16000"),
+        json!("44100"),
+        &format!("{field}.audio.sampleRate"),
+    );
+    start_sides(
+        &base,
+        Mode::Individual,
+        &format!("{opts}/audio/channels"),
+        json!("1"),
+        json!("3"),
+        &format!("{field}.audio.channels"),
+    );
+    start_sides(
+        &base,
+        Mode::Individual,
+        &format!("{opts}/audio/bitrate"),
+        json!("64000"),
+        json!("64k"),
+        &format!("{field}.audio.bitrate"),
+    );
+    start_sides(
+        &base,
+        Mode::Individual,
+        &format!("{opts}/container/format"),
+        json!("aac"),
+        json!("wav"),
+        &format!("{field}.container.format"),
+    );
+    start_sides(
+        &base,
+        Mode::Individual,
+        &format!("{opts}/transConfig/transMode"),
+        json!("postponeTranscoding"),
+        json!("live"),
+        &format!("{field}.transConfig.transMode"),
+    );
+    start_sides(
+        &base,
+        Mode::Individual,
+        "/clientRequest/appsCollection/combinationPolicy",
+        json!("default"),
+        json!("other"),
+        "clientRequest.appsCollection.combinationPolicy",
+    );
+    let mut mix = mix_start();
+    set(&mut mix, "/clientRequest/appsCollection", json!({}));
+    assert_eq!(
+        check::<StartRequest>(&mix, &Mode::Mix).unwrap_err().field(),
+        "clientRequest.appsCollection"
+    );
+}

@@ -19,14 +19,30 @@ use crate::transport::{HyperTransport, Inner};
 /// How long an idle pooled connection is kept open.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
+/// The default limit of a response body: far above any Cloud Recording answer.
+pub const DEFAULT_MAX_RESPONSE_BODY: usize = 16 * 1024 * 1024;
+
 /// Configures a [`HyperTransport`]; made by [`HyperTransport::builder`].
-#[derive(Default)]
 pub struct HyperTransportBuilder {
     credentials: Option<(String, Secret)>,
     timeouts: Timeouts,
     allow_plain_http: bool,
+    max_response_body: usize,
     roots: Vec<Vec<u8>>,
     resolver: Option<RefreshingResolver>,
+}
+
+impl Default for HyperTransportBuilder {
+    fn default() -> Self {
+        Self {
+            credentials: None,
+            timeouts: Timeouts::default(),
+            allow_plain_http: false,
+            max_response_body: DEFAULT_MAX_RESPONSE_BODY,
+            roots: Vec::new(),
+            resolver: None,
+        }
+    }
 }
 
 impl fmt::Debug for HyperTransportBuilder {
@@ -38,6 +54,7 @@ impl fmt::Debug for HyperTransportBuilder {
             )
             .field("timeouts", &self.timeouts)
             .field("allow_plain_http", &self.allow_plain_http)
+            .field("max_response_body", &self.max_response_body)
             .field("extra_roots", &self.roots.len())
             .finish_non_exhaustive()
     }
@@ -70,6 +87,13 @@ impl HyperTransportBuilder {
     /// and plain http would expose the credentials.
     pub fn allow_plain_http(mut self, allow: bool) -> Self {
         self.allow_plain_http = allow;
+        self
+    }
+
+    /// The longest response body accepted (default 16 MiB); a longer one fails
+    /// the request as a protocol error instead of filling memory.
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.max_response_body = bytes;
         self
     }
 
@@ -118,6 +142,7 @@ impl HyperTransportBuilder {
                 customer_id,
                 timeouts: self.timeouts,
                 allow_plain_http: self.allow_plain_http,
+                max_response_body: self.max_response_body,
                 resolver,
             }),
         })

@@ -76,9 +76,22 @@ pub(crate) fn client_error(
     TransportError::new(kind, delivery, host, detail)
 }
 
-/// Classifies an error met while reading the response body: the request was sent.
-pub(crate) fn body_error(error: &hyper::Error, host: &str) -> TransportError {
+/// Classifies an error met while reading the response body (at most `limit`
+/// bytes): the request was sent.
+pub(crate) fn body_error(
+    error: &(dyn StdError + 'static),
+    host: &str,
+    limit: usize,
+) -> TransportError {
     let errors = chain(error);
+    if find::<http_body_util::LengthLimitError>(&errors).is_some() {
+        return TransportError::new(
+            TransportErrorKind::Protocol,
+            Delivery::MaybeSent,
+            host,
+            format_args!("response body longer than {limit} bytes: not a Cloud Recording answer"),
+        );
+    }
     let (kind, _) = exchange_kind(&errors);
     TransportError::new(kind, Delivery::MaybeSent, host, describe(&errors))
 }

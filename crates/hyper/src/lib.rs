@@ -33,7 +33,7 @@ mod resolver;
 mod timeouts;
 mod transport;
 
-pub use builder::HyperTransportBuilder;
+pub use builder::{DEFAULT_MAX_RESPONSE_BODY, HyperTransportBuilder};
 pub use clock::TokioClock;
 pub use error::BuildError;
 pub use resolver::{DEFAULT_REFRESH, Lookup, RefreshingResolver, ResolveError, SystemLookup};

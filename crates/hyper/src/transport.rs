@@ -10,7 +10,7 @@ use cloudrec_core::{
 };
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use http::{HeaderMap, HeaderValue, Method, Uri};
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::{BodyExt as _, Full, Limited};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{HttpConnector, capture_connection};
@@ -54,6 +54,7 @@ pub(crate) struct Inner {
     pub(crate) customer_id: String,
     pub(crate) timeouts: Timeouts,
     pub(crate) allow_plain_http: bool,
+    pub(crate) max_response_body: usize,
     pub(crate) resolver: RefreshingResolver,
 }
 
@@ -64,6 +65,7 @@ impl fmt::Debug for HyperTransport {
             .field("customer_secret", &cloudrec_types::Secret::MASK)
             .field("timeouts", &self.inner.timeouts)
             .field("allow_plain_http", &self.inner.allow_plain_http)
+            .field("max_response_body", &self.inner.max_response_body)
             .field("resolver", &self.inner.resolver)
             .finish()
     }
@@ -213,10 +215,11 @@ impl Transport for HyperTransport {
                     .await
                     .map_err(|error| classify::client_error(&error, &host))?;
                 let (parts, body) = response.into_parts();
-                let body = body
+                let limit = self.inner.max_response_body;
+                let body = Limited::new(body, limit)
                     .collect()
                     .await
-                    .map_err(|error| classify::body_error(&error, &host))?
+                    .map_err(|error| classify::body_error(&*error, &host, limit))?
                     .to_bytes();
                 Ok::<_, TransportError>((parts, body))
             };

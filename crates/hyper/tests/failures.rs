@@ -8,7 +8,7 @@ use std::time::Duration;
 use cloudrec_core::{Delivery, Transport, TransportError, TransportErrorKind};
 use cloudrec_hyper::HyperTransport;
 use cloudrec_types::{Endpoint, Secret};
-use common::{Behaviour, CUSTOMER_ID, CUSTOMER_SECRET, request, start, transport};
+use common::{Behaviour, CUSTOMER_ID, CUSTOMER_SECRET, request, response, start, transport};
 
 /// Sends `endpoint` to `url` and returns the failure, bounded by a 20 s guard so a
 /// wrong answer cannot hang the test run.
@@ -166,4 +166,37 @@ async fn malformed_urls_and_schemes_are_refused_not_sent() {
         assert_eq!(error.delivery, Delivery::NotSent, "{url}");
         assert_eq!(error.kind, TransportErrorKind::Connect, "{url}");
     }
+}
+
+#[tokio::test]
+async fn plain_text_where_tls_is_expected_is_tls_and_not_sent() {
+    let reply = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n".to_vec();
+    let server = start(Behaviour::Greet(reply)).await;
+    let url = format!("https://{}", server.addr);
+    let error = fail(&transport(), Endpoint::Acquire, &url).await;
+    assert_eq!(error.kind, TransportErrorKind::Tls, "{error}");
+    assert_eq!(error.delivery, Delivery::NotSent);
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_protocol_and_maybe_sent() {
+    let big = "x".repeat(2048);
+    let server = start(Behaviour::Respond(response(200, &[], &big))).await;
+    let transport = HyperTransport::builder()
+        .credentials(CUSTOMER_ID, Secret::new(CUSTOMER_SECRET))
+        .max_response_body(1024)
+        .build()
+        .unwrap();
+    let error = fail(&transport, Endpoint::Query, &server.url()).await;
+    assert_eq!(error.kind, TransportErrorKind::Protocol, "{error}");
+    assert_eq!(error.delivery, Delivery::MaybeSent);
+    assert!(error.detail.contains("1024 bytes"), "{}", error.detail);
+
+    // At the limit the body is accepted whole.
+    let server = start(Behaviour::Respond(response(200, &[], &big[..1024]))).await;
+    let answer = transport
+        .send(request(Endpoint::Query, &server.url(), None))
+        .await
+        .unwrap();
+    assert_eq!(answer.body.len(), 1024);
 }

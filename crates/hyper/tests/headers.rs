@@ -129,3 +129,36 @@ async fn debug_output_shows_no_secret() {
     let clone = transport.clone();
     assert!(!format!("{clone:?}").contains(CUSTOMER_SECRET));
 }
+
+#[tokio::test]
+async fn plain_http_to_localhost_and_ipv6_loopback_is_allowed() {
+    let mut server = start(Behaviour::Respond(response(200, &[], "{}"))).await;
+    let url = format!("http://localhost:{}", server.addr.port());
+    let answer = transport()
+        .send(request(Endpoint::Query, &url, None))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 200);
+    assert!(server.next_request().await.starts_with("GET "));
+
+    let listener = tokio::net::TcpListener::bind("[::1]:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = tokio::io::AsyncReadExt::read(&mut tcp, &mut buf).await;
+        let reply = response(204, &[], "");
+        tokio::io::AsyncWriteExt::write_all(&mut tcp, &reply)
+            .await
+            .unwrap();
+    });
+    let answer = transport()
+        .send(request(
+            Endpoint::Query,
+            &format!("http://[::1]:{port}"),
+            None,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 204);
+}

@@ -25,6 +25,9 @@ pub enum Behaviour {
     Hang,
     /// Accepts the connection but never reads or writes (e.g. stalls a TLS handshake).
     Silent,
+    /// Writes these bytes as soon as the connection is accepted, without reading,
+    /// then closes (a server that speaks first, or plain text to a TLS client).
+    Greet(Vec<u8>),
 }
 
 /// A complete HTTP/1.1 answer with `status`, extra header lines and a body.
@@ -80,6 +83,12 @@ pub async fn start_with(behaviour: Behaviour, tls: Option<tokio_rustls::TlsAccep
                     std::future::pending::<()>().await;
                     return;
                 }
+                if let Behaviour::Greet(bytes) = &behaviour {
+                    let mut tcp = tcp;
+                    let _ = tcp.write_all(bytes).await;
+                    let _ = tcp.shutdown().await;
+                    return;
+                }
                 match tls {
                     Some(acceptor) => {
                         if let Ok(stream) = acceptor.accept(tcp).await {
@@ -109,6 +118,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             let _ = stream.flush().await;
             let _ = stream.shutdown().await;
         }
+        Behaviour::Greet(_) => {}
         Behaviour::Hang | Behaviour::Silent => {
             let _keep = stream;
             std::future::pending::<()>().await;

@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 use cloudrec_core::Event;
 use cloudrec_events::{AmqpConfig, AmqpSink, CloudEvent, Health, Pipeline, SPEC_VERSION, catalog};
 use common::{cleanup, consume, queue_for, require_broker, unique};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -307,6 +308,112 @@ async fn a_lost_connection_republishes_what_was_not_confirmed() {
     assert!(
         stats.republished <= window as u64 * stats.reconnects,
         "{stats:?}"
+    );
+    amqp.shutdown(WAIT).await.unwrap();
+    cleanup(&admin, &exchange, Some(&queue)).await;
+}
+
+/// Forwards one client to the broker and, on command, slips a connection.blocked
+/// (`true`) or connection.unblocked (`false`) frame into the broker-to-client
+/// stream between two whole frames, as a broker under a memory alarm would.
+async fn blocking_forwarder() -> (u16, mpsc::UnboundedSender<bool>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (commands, mut command_rx) = mpsc::unbounded_channel::<bool>();
+    tokio::spawn(async move {
+        let Ok((client, _)) = listener.accept().await else {
+            return;
+        };
+        let broker = TcpStream::connect("127.0.0.1:5672").await.unwrap();
+        let (mut client_read, mut client_write) = client.into_split();
+        let (mut broker_read, mut broker_write) = broker.into_split();
+        tokio::spawn(async move {
+            let _ = tokio::io::copy(&mut client_read, &mut broker_write).await;
+        });
+        let (frames, mut frame_rx) = mpsc::unbounded_channel::<Vec<u8>>();
+        tokio::spawn(async move {
+            loop {
+                let mut header = [0u8; 7];
+                if broker_read.read_exact(&mut header).await.is_err() {
+                    return;
+                }
+                let size = u32::from_be_bytes([header[3], header[4], header[5], header[6]]);
+                let mut frame = header.to_vec();
+                frame.resize(7 + size as usize + 1, 0);
+                if broker_read.read_exact(&mut frame[7..]).await.is_err()
+                    || frames.send(frame).is_err()
+                {
+                    return;
+                }
+            }
+        });
+        loop {
+            let bytes = tokio::select! {
+                frame = frame_rx.recv() => match frame { Some(frame) => frame, None => return },
+                command = command_rx.recv() => {
+                    let Some(block) = command else { return };
+                    let mut payload = vec![0, 10, 0, if block { 60 } else { 61 }];
+                    if block {
+                        let reason = b"low on memory (test)";
+                        payload.push(reason.len() as u8);
+                        payload.extend_from_slice(reason);
+                    }
+                    let mut frame = vec![1, 0, 0];
+                    frame.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+                    frame.extend_from_slice(&payload);
+                    frame.push(0xCE);
+                    frame
+                }
+            };
+            if client_write.write_all(&bytes).await.is_err() {
+                return;
+            }
+        }
+    });
+    (port, commands)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_published_while_the_broker_blocks_the_connection() {
+    let admin = require_broker().await.create_channel().await.unwrap();
+    let exchange = unique("blocked");
+    let queue = unique("blocked-q");
+    queue_for(&admin, &exchange, &queue, "#").await;
+    let (port, block) = blocking_forwarder().await;
+    let amqp = AmqpSink::start(
+        AmqpConfig::new(format!("amqp://guest:guest@127.0.0.1:{port}/%2f")).exchange(&exchange),
+    )
+    .unwrap();
+    let send = |n: usize| {
+        for _ in 0..n {
+            let event = CloudEvent::from_event(&event_of("session.running"), "/t");
+            amqp.enqueue(Arc::new(event)).unwrap();
+        }
+    };
+    send(5);
+    amqp.wait_confirmed(Instant::now() + WAIT).await.unwrap();
+    assert_eq!(amqp.stats().published, 5);
+
+    block.send(true).unwrap();
+    eventually("the sink to see the block", WAIT, || {
+        amqp.health() == Health::Blocked
+    })
+    .await;
+    send(10);
+    // Give a misbehaving sink the chance to publish; a correct one holds the events.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stats = amqp.stats();
+    assert_eq!((stats.published, stats.buffered), (5, 10), "{stats:?}");
+
+    block.send(false).unwrap();
+    amqp.wait_confirmed(Instant::now() + WAIT).await.unwrap();
+    assert_eq!(amqp.health(), Health::Connected);
+    assert_eq!(amqp.stats().confirmed, 15);
+    assert_eq!(
+        consume(&admin, &queue, 15, Duration::from_secs(10))
+            .await
+            .len(),
+        15
     );
     amqp.shutdown(WAIT).await.unwrap();
     cleanup(&admin, &exchange, Some(&queue)).await;

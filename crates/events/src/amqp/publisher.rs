@@ -245,28 +245,33 @@ async fn pump_inner(
             return Err(Failure::ConnectionLost);
         }
         while in_flight.len() < config.confirm_window && !shared.blocked.load(Ordering::Acquire) {
+            // Taken from the buffer and counted in flight under one lock, so that a
+            // flush never sees the event in neither place.
             let next = {
                 let mut buffer = shared.buffer();
-                match buffer.take_gap(&config.source, &config.name) {
+                let next = match buffer.take_gap(&config.source, &config.name) {
                     Some(gap) => {
                         shared.counters.gaps.fetch_add(1, Ordering::Relaxed);
                         Some(Arc::new(gap))
                     }
                     None => buffer.pop(),
+                };
+                if next.is_some() {
+                    shared
+                        .in_flight
+                        .store(in_flight.len() + 1, Ordering::Release);
                 }
+                next
             };
             let Some(event) = next else { break };
-            shared
-                .in_flight
-                .store(in_flight.len() + 1, Ordering::Release);
             match publish(session, config, &event).await {
                 Ok(confirm) => {
                     shared.counters.published.fetch_add(1, Ordering::Relaxed);
                     in_flight.push_back((event, Some(confirm)));
                 }
                 Err(failure) => {
-                    shared.buffer().requeue_front(std::iter::once(event));
-                    shared.counters.republished.fetch_add(1, Ordering::Relaxed);
+                    // Behind the older in-flight events, which `pump` puts back first.
+                    in_flight.push_back((event, None));
                     return Err(failure);
                 }
             }

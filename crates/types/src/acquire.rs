@@ -101,6 +101,13 @@ impl AcquireClientRequest {
         self
     }
 
+    /// Announces the start `clientRequest` in advance; pass the very body the
+    /// later start will send.
+    pub fn with_start_parameter(mut self, start: StartClientRequest) -> Self {
+        self.start_parameter = Some(start);
+        self
+    }
+
     /// Confines the task to `area`.
     pub fn with_region(mut self, area: Area) -> Self {
         self.region = Some(area);

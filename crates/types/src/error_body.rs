@@ -12,8 +12,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorBody {
-    /// The service error code; absent in the gateway form.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The service error code; absent in the gateway form. A decimal string is
+    /// accepted too.
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub code: Option<i64>,
     /// The service's explanation; for code 2 it names the bad field.
     #[serde(default, skip_serializing_if = "Option::is_none")]

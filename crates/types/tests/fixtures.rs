@@ -256,3 +256,14 @@ fn legacy_strings_and_shapes_decode_to_the_same_values() {
     );
     assert_eq!(web_stop.file_names().len(), 2);
 }
+
+#[test]
+fn every_fixture_file_is_indexed() {
+    let indexed: Vec<String> = rows().into_iter().map(|row| row.file).collect();
+    for entry in std::fs::read_dir(fixtures_dir()).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name.ends_with(".json") {
+            assert!(indexed.contains(&name), "{name} is not in INDEX.tsv");
+        }
+    }
+}

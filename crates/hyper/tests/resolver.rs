@@ -222,3 +222,30 @@ async fn first_resolving_skips_base_urls_whose_names_do_not_resolve() {
         None
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn first_resolving_follows_the_core_failover_plan() {
+    use cloudrec_core::{FailoverPlan, Host, Region, Suffix};
+    /// Resolves only the eu-west-1 regional names.
+    struct OnlyEuWest;
+    #[async_trait]
+    impl Lookup for OnlyEuWest {
+        async fn lookup(&self, host: &str) -> io::Result<Vec<IpAddr>> {
+            if host.starts_with("api-eu-west-1.") {
+                Ok(vec![ip("192.0.2.10")])
+            } else {
+                Err(io::Error::other("NXDOMAIN"))
+            }
+        }
+    }
+    let transport = HyperTransport::builder()
+        .credentials(CUSTOMER_ID, Secret::new(CUSTOMER_SECRET))
+        .resolver(RefreshingResolver::with_lookup(OnlyEuWest, REFRESH))
+        .build()
+        .unwrap();
+    let plan = FailoverPlan::new(Host::regional(Region::EuCentral1, Suffix::AgoraIo));
+    assert_eq!(
+        transport.first_resolving(plan.hosts()).await,
+        Some("https://api-eu-west-1.agora.io")
+    );
+}

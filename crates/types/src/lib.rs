@@ -9,6 +9,31 @@
 //! that is `cloudrec-core`. Decoding is lenient where the service's shapes vary
 //! (numbers sent as strings, alternative key spellings, unknown enum values), so a
 //! response from any documented revision of the service decodes.
+//!
+//! - One module per endpoint ([`acquire`], [`start`], [`update`], [`update_layout`],
+//!   [`query`], [`stop`]) with its request body, `clientRequest` and 200 body; every
+//!   type is also re-exported at the crate root. [`ncs`] decodes webhook
+//!   notifications.
+//! - [`Validate`] checks a request for the mode it is sent with and names the
+//!   field and the rule it breaks ([`ValidationError`]).
+//! - Credentials are [`Secret`]s: they serialize for the wire but print as `***`.
+//! - Where the service spells a key two ways, both decode and one is written:
+//!   `unSubscribeAudioUids`/`unSubscribeVideoUids` (also read: `unsubscribe…`),
+//!   `payload` (also read: `playload`), `fileName` in [`FileInfo`] and `filename`
+//!   in [`WebFileInfo`] (each also reads the other).
+//! - Feature `legacy`: the scene-2 blocks `appsCollection` and `transcodeOptions`.
+//!
+//! A mix-mode start body, checked before sending:
+//!
+//! ```
+//! use cloudrec_types::{Mode, StartClientRequest, StartRequest, StorageConfig, StorageVendor, Validate};
+//! let storage = StorageConfig::new(StorageVendor::AmazonS3, 0, "bucket", "access", "secret")
+//!     .with_prefix(["recordings", "room1"]);
+//! let body = StartRequest::new("room1".parse()?, "527841".parse()?, StartClientRequest::mix(storage));
+//! body.validate(&Mode::Mix)?;
+//! assert!(serde_json::to_string(&body)?.contains(r#""fileNamePrefix":["recordings","room1"]"#));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod acquire;
 mod endpoint;

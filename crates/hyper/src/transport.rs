@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -114,12 +115,12 @@ impl HyperTransport {
         self.inner.timeouts.request(endpoint)
     }
 
-    fn target(&self, request: &HttpRequest) -> Result<Uri, TransportError> {
+    fn target(&self, request: &HttpRequest, label: &str) -> Result<Uri, TransportError> {
         let refuse = |detail: &str| {
             TransportError::new(
                 TransportErrorKind::Connect,
                 Delivery::NotSent,
-                &request.base_url,
+                label,
                 detail,
             )
         };
@@ -130,6 +131,11 @@ impl HyperTransport {
         let host = uri
             .host()
             .ok_or_else(|| refuse("invalid url: base_url has no host"))?;
+        if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+            return Err(refuse(
+                "credentials in the url refused: remove user:password@ and pass them to credentials()",
+            ));
+        }
         match uri.scheme_str() {
             Some("https") => Ok(uri),
             Some("http") if self.inner.allow_plain_http || is_loopback(host) => Ok(uri),
@@ -144,6 +150,7 @@ impl HyperTransport {
         &self,
         request: HttpRequest,
         uri: Uri,
+        label: &str,
     ) -> Result<http::Request<Full<Bytes>>, TransportError> {
         let method = if request.method() == "GET" {
             Method::GET
@@ -165,10 +172,27 @@ impl HyperTransport {
             TransportError::new(
                 TransportErrorKind::Connect,
                 Delivery::NotSent,
-                request.base_url,
+                label,
                 "invalid request: the url or a header is not valid http",
             )
         })
+    }
+}
+
+/// `base_url` with any `user:password@` part masked, for logs and errors.
+fn redact_userinfo(base_url: &str) -> Cow<'_, str> {
+    let (scheme, rest) = match base_url.split_once("://") {
+        Some((scheme, rest)) => (scheme, rest),
+        None => ("", base_url),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    match authority.rsplit_once('@') {
+        Some((_, host)) => {
+            let tail = rest.get(authority.len()..).unwrap_or_default();
+            let separator = if scheme.is_empty() { "" } else { "://" };
+            Cow::Owned(format!("{scheme}{separator}***@{host}{tail}"))
+        }
+        None => Cow::Borrowed(base_url),
     }
 }
 
@@ -191,7 +215,7 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
 impl Transport for HyperTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let endpoint = request.endpoint;
-        let host = request.base_url.clone();
+        let host = redact_userinfo(&request.base_url).into_owned();
         let limit = self.inner.timeouts.effective(endpoint, request.timeout);
         let span = tracing::debug_span!(
             "cloudrec_http",
@@ -202,8 +226,8 @@ impl Transport for HyperTransport {
         );
         async move {
             let started = Instant::now();
-            let uri = self.target(&request)?;
-            let mut http_request = self.build_request(request, uri)?;
+            let uri = self.target(&request, &host)?;
+            let mut http_request = self.build_request(request, uri, &host)?;
             let connection = capture_connection(&mut http_request);
             tracing::debug!(timeout_ms = limit.as_millis() as u64, "sending");
 
@@ -285,6 +309,20 @@ impl Transport for HyperTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn userinfo_is_masked() {
+        assert_eq!(
+            redact_userinfo("https://id:pw@api.agora.io:443/x?y"),
+            "https://***@api.agora.io:443/x?y"
+        );
+        assert_eq!(redact_userinfo("id:pw@host"), "***@host");
+        assert_eq!(
+            redact_userinfo("https://api.agora.io/a@b"),
+            "https://api.agora.io/a@b"
+        );
+        assert_eq!(redact_userinfo(""), "");
+    }
 
     #[test]
     fn loopback_hosts_are_recognised() {

@@ -200,3 +200,18 @@ async fn a_body_over_the_limit_is_protocol_and_maybe_sent() {
         .unwrap();
     assert_eq!(answer.body.len(), 1024);
 }
+
+#[tokio::test]
+async fn credentials_in_the_url_are_refused_and_masked() {
+    let url = "https://someone:pa55word@127.0.0.1:1";
+    let error = fail(&transport(), Endpoint::Query, url).await;
+    assert_eq!(error.kind, TransportErrorKind::Connect);
+    assert_eq!(error.delivery, Delivery::NotSent);
+    assert!(
+        error.detail.contains("credentials in the url"),
+        "{}",
+        error.detail
+    );
+    assert!(!error.to_string().contains("pa55word"), "{error}");
+    assert_eq!(error.host, "https://***@127.0.0.1:1");
+}

@@ -17,6 +17,30 @@
 //! bodies never reach logs: tracing events carry the endpoint, host, status,
 //! duration and failure kind only.
 //!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use cloudrec_core::{HttpRequest, Transport};
+//! use cloudrec_hyper::HyperTransport;
+//! use cloudrec_types::{Endpoint, Secret};
+//!
+//! let transport = HyperTransport::builder()
+//!     .credentials("customer-id", Secret::new("customer-secret"))
+//!     .request_timeout(Endpoint::Query, Duration::from_secs(5))
+//!     .build()?;
+//! let answer = transport
+//!     .send(HttpRequest {
+//!         endpoint: Endpoint::Acquire,
+//!         base_url: "https://api.sd-rtn.com".into(),
+//!         path: "/v1/apps/<appid>/cloud_recording/acquire".into(),
+//!         body: Some(br#"{"cname":"room","uid":"527841","clientRequest":{}}"#.to_vec()),
+//!         timeout: Duration::from_secs(10),
+//!     })
+//!     .await?;
+//! println!("{} {:?}", answer.status, answer.request_id);
+//! # Ok(()) }
+//! ```
+//!
 //! # Crypto provider
 //!
 //! rustls runs on `ring`. It builds with a C compiler alone, where `aws-lc-rs`

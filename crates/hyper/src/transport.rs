@@ -239,11 +239,11 @@ impl Transport for HyperTransport {
                     .await
                     .map_err(|error| classify::client_error(&error, &host))?;
                 let (parts, body) = response.into_parts();
-                let limit = self.inner.max_response_body;
-                let body = Limited::new(body, limit)
+                let max_body = self.inner.max_response_body;
+                let body = Limited::new(body, max_body)
                     .collect()
                     .await
-                    .map_err(|error| classify::body_error(&*error, &host, limit))?
+                    .map_err(|error| classify::body_error(&*error, &host, max_body))?
                     .to_bytes();
                 Ok::<_, TransportError>((parts, body))
             };
@@ -253,7 +253,10 @@ impl Transport for HyperTransport {
                     // A connection was checked out for this request only right
                     // before writing it: without one, nothing was sent.
                     let (delivery, phase) = if connection.connection_metadata().is_some() {
-                        (Delivery::MaybeSent, "after the request was sent")
+                        (
+                            Delivery::MaybeSent,
+                            "after the request was handed to a connection",
+                        )
                     } else {
                         (Delivery::NotSent, "while connecting")
                     };

@@ -62,7 +62,9 @@ async fn a_server_that_never_answers_is_timeout_and_maybe_sent() {
     assert_eq!(error.kind, TransportErrorKind::Timeout, "{error}");
     assert_eq!(error.delivery, Delivery::MaybeSent);
     assert!(
-        error.detail.contains("after the request was sent"),
+        error
+            .detail
+            .contains("after the request was handed to a connection"),
         "{}",
         error.detail
     );

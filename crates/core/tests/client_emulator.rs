@@ -1,0 +1,435 @@
+//! The client over real loopback HTTP: `cloudrec-hyper`'s transport against the
+//! `cloudrec-emulator` service, for every endpoint and mode, every resolution of
+//! the status table injected as a fault, the shared rate limit and secrecy in logs.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cloudrec_core::{
+    Backoff, CallError, Client, Event, EventSink, Resolution, RetryPolicy, StartOutcome,
+    StopOutcome, TaskRef,
+};
+use cloudrec_emulator::{Emulator, EmulatorConfig, FaultRule};
+use cloudrec_hyper::{HyperTransport, TokioClock};
+use cloudrec_types::{
+    AcquireClientRequest, AcquireRequest, AvFileType, Cname, Endpoint, LayoutConfig, Mode, Secret,
+    StartClientRequest, StartRequest, StopClientRequest, StopRequest, StorageConfig, StorageVendor,
+    StreamSubscribe, Uid, UpdateClientRequest, UpdateLayoutClientRequest, UpdateLayoutRequest,
+    UpdateRequest, VideoUidList,
+};
+
+const STORAGE_SECRET_KEY: &str = "storage-secret-key-7f3a";
+const CUSTOMER_SECRET: &str = "customer-secret-91bd";
+
+#[derive(Clone, Default)]
+struct Collect(Arc<Mutex<Vec<Event>>>);
+
+impl EventSink for Collect {
+    fn emit(&self, event: Event) {
+        self.0.lock().unwrap().push(event);
+    }
+}
+
+type TestClient = Client<HyperTransport, TokioClock, Collect>;
+
+fn config() -> EmulatorConfig {
+    EmulatorConfig {
+        customer_secret: Secret::new(CUSTOMER_SECRET),
+        time_scale: 200.0,
+        ..EmulatorConfig::default()
+    }
+}
+
+fn loopback() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// A retry policy with the documented shape but millisecond delays, so that
+/// retried calls finish quickly in real time.
+fn quick_retries() -> RetryPolicy {
+    let quick = || {
+        Backoff::new(
+            vec![
+                Duration::from_millis(10),
+                Duration::from_millis(20),
+                Duration::from_millis(30),
+            ],
+            Duration::from_millis(50),
+        )
+        .unwrap()
+    };
+    RetryPolicy::default()
+        .with_server_error_backoff(quick())
+        .with_failover_backoff(quick())
+        .with_rate_limited_backoff(quick())
+}
+
+fn transport(config: &EmulatorConfig) -> HyperTransport {
+    HyperTransport::builder()
+        .credentials(config.customer_id.clone(), config.customer_secret.clone())
+        .build()
+        .unwrap()
+}
+
+fn client(emulator: &Emulator, config: &EmulatorConfig, events: &Collect) -> TestClient {
+    Client::builder(config.app_id.clone(), transport(config), TokioClock::new())
+        .events(events.clone())
+        .base_url(emulator.base_url())
+        .retry_policy(quick_retries())
+        .build()
+        .unwrap()
+}
+
+fn storage() -> StorageConfig {
+    StorageConfig::new(
+        StorageVendor::AmazonS3,
+        0,
+        "bucket",
+        "access-key",
+        STORAGE_SECRET_KEY,
+    )
+}
+
+fn uid(n: u32) -> Uid {
+    Uid::new(n).unwrap()
+}
+
+fn start_body(mode: &Mode) -> StartClientRequest {
+    match mode {
+        Mode::Web => StartClientRequest::web("https://example.com/board", storage()),
+        Mode::Individual => {
+            let mut request =
+                StartClientRequest::individual(storage()).with_file_types(vec![AvFileType::Hls]);
+            if let Some(config) = request.recording_config.as_mut() {
+                config.subscribe_uid_group = Some(0);
+            }
+            request
+        }
+        _ => StartClientRequest::mix(storage()),
+    }
+}
+
+/// Acquires and starts a task on channel `cname` with `uid` in `mode`.
+async fn started(client: &TestClient, mode: &Mode, cname: &str, n: u32) -> TaskRef {
+    let cname = Cname::new(cname).unwrap();
+    let mut acquire = AcquireRequest::new(cname.clone(), uid(n));
+    if *mode == Mode::Web {
+        acquire = acquire.with_client_request(AcquireClientRequest::web());
+    }
+    let acquired = client.acquire(mode, &acquire).await.unwrap();
+    let start = StartRequest::new(cname.clone(), uid(n), start_body(mode));
+    let outcome = client
+        .start(&acquired.resource_id, mode, &start)
+        .await
+        .unwrap();
+    let StartOutcome::Started { sid } = outcome else {
+        panic!("expected a new task, got {outcome:?}");
+    };
+    TaskRef {
+        resource_id: acquired.resource_id,
+        sid,
+        mode: mode.clone(),
+        cname,
+        uid: uid(n),
+    }
+}
+
+fn stop_request(task: &TaskRef) -> StopRequest {
+    StopRequest::new(task.cname.clone(), task.uid)
+}
+
+async fn wait_until_running(client: &TestClient, task: &TaskRef) {
+    for _ in 0..200 {
+        let answer = client.query(task).await.unwrap();
+        if answer.is_running() && !answer.file_names().is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the task did not start recording");
+}
+
+#[tokio::test]
+async fn every_endpoint_in_every_mode() {
+    let config = EmulatorConfig {
+        rate_limit_per_sec: 0,
+        ..config()
+    };
+    let emulator = Emulator::start(config.clone(), loopback()).unwrap();
+    let events = Collect::default();
+    let client = client(&emulator, &config, &events);
+    for (n, mode) in [Mode::Individual, Mode::Mix, Mode::Web]
+        .into_iter()
+        .enumerate()
+    {
+        let n = u32::try_from(n).unwrap() + 1;
+        let task = started(&client, &mode, &format!("room-{n}"), n).await;
+        wait_until_running(&client, &task).await;
+        let update = match mode {
+            Mode::Web => UpdateClientRequest::onhold(false),
+            _ => UpdateClientRequest::subscribe(StreamSubscribe {
+                audio_uid_list: None,
+                video_uid_list: Some(VideoUidList {
+                    subscribe_video_uids: Some(vec!["#allstream#".into()]),
+                    unsubscribe_video_uids: None,
+                }),
+            }),
+        };
+        client
+            .update(
+                &task,
+                &UpdateRequest::new(task.cname.clone(), task.uid, update),
+            )
+            .await
+            .unwrap();
+        if mode == Mode::Mix {
+            let layout = UpdateLayoutClientRequest::custom(vec![LayoutConfig::new(
+                None, 0.0, 0.0, 0.5, 0.5,
+            )]);
+            client
+                .update_layout(
+                    &task,
+                    &UpdateLayoutRequest::new(task.cname.clone(), task.uid, layout),
+                )
+                .await
+                .unwrap();
+        }
+        let outcome = client.stop(&task, &stop_request(&task)).await.unwrap();
+        assert!(
+            matches!(outcome, StopOutcome::Stopped { .. }),
+            "{mode}: {outcome:?}"
+        );
+        assert!(!outcome.file_names().is_empty(), "{mode}: no files");
+        assert!(outcome.uploading_status().is_some(), "{mode}");
+    }
+    assert!(emulator.tasks().is_empty(), "{:?}", emulator.tasks());
+}
+
+#[tokio::test]
+async fn update_layout_outside_mix_is_refused_before_sending() {
+    let config = config();
+    let emulator = Emulator::start(config.clone(), loopback()).unwrap();
+    let client = client(&emulator, &config, &Collect::default());
+    let task = started(&client, &Mode::Individual, "room-x", 9).await;
+    let before = emulator.request_log().len();
+    let layout = UpdateLayoutRequest::new(
+        task.cname.clone(),
+        task.uid,
+        UpdateLayoutClientRequest::custom(Vec::new()),
+    );
+    let error = client.update_layout(&task, &layout).await.unwrap_err();
+    assert!(matches!(error, CallError::Invalid(_)), "{error}");
+    assert_eq!(emulator.request_log().len(), before);
+    client.stop(&task, &stop_request(&task)).await.unwrap();
+}
+
+/// One row of the status table with a documented HTTP status.
+struct Row {
+    endpoint: String,
+    status: u16,
+    code: Option<i64>,
+    text: String,
+    resolution: Resolution,
+}
+
+fn documented_rows() -> Vec<Row> {
+    let table = include_str!("../data/status-codes.tsv");
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('\t').collect();
+            let status = cells[1].parse().ok()?;
+            Some(Row {
+                endpoint: cells[0].to_owned(),
+                status,
+                code: cells[2].parse().ok(),
+                text: cells[3].to_owned(),
+                resolution: Resolution::parse(cells[5]).unwrap(),
+            })
+        })
+        .collect()
+}
+
+fn fault_body(row: &Row) -> serde_json::Value {
+    match row.code {
+        Some(code) => serde_json::json!({"code": code, "reason": row.text}),
+        None => serde_json::json!({"message": row.text}),
+    }
+}
+
+/// Injects each documented answer once into a real call and checks that the
+/// client retried it the documented way, or did not.
+#[tokio::test]
+async fn every_documented_answer_is_retried_or_not_as_documented() {
+    let config = EmulatorConfig {
+        rate_limit_per_sec: 0,
+        concurrency_limit: 0,
+        ..config()
+    };
+    let emulator = Emulator::start(config.clone(), loopback()).unwrap();
+    let client = client(&emulator, &config, &Collect::default());
+    for (n, row) in documented_rows().into_iter().enumerate() {
+        let n = u32::try_from(n).unwrap() + 100;
+        let endpoint: Endpoint = match row.endpoint.as_str() {
+            "*" => Endpoint::Query,
+            name => name.parse().unwrap(),
+        };
+        let label = format!(
+            "{} {} {:?} {}",
+            row.endpoint, row.status, row.code, row.text
+        );
+        let task = started(&client, &Mode::Mix, &format!("row-{n}"), n).await;
+        let rule = FaultRule::respond(Some(endpoint), row.status, fault_body(&row))
+            .for_cname(task.cname.as_str())
+            .times(1);
+        emulator.inject(rule);
+        let before = calls_of(&emulator, endpoint);
+        let retried = matches!(
+            row.resolution,
+            Resolution::RetryBackoff | Resolution::RetryThenReacquire | Resolution::ReduceRate
+        );
+        let outcome = call(&client, endpoint, &task, n).await;
+        let sent = calls_of(&emulator, endpoint) - before;
+        match outcome {
+            Ok(()) => {
+                assert!(
+                    retried || endpoint_absorbs(endpoint, row.resolution),
+                    "{label}: succeeded"
+                );
+                assert_eq!(sent, if retried { 2 } else { 1 }, "{label}");
+            }
+            Err(error) => {
+                assert!(!retried, "{label}: {error}");
+                assert_eq!(error.resolution(), row.resolution, "{label}: {error}");
+                assert_eq!(sent, 1, "{label}: sent {sent} times");
+            }
+        }
+        emulator.clear_faults();
+        let _ = client.stop(&task, &stop_request(&task)).await;
+    }
+}
+
+/// How many calls of `endpoint` the emulator has received.
+fn calls_of(emulator: &Emulator, endpoint: Endpoint) -> usize {
+    emulator
+        .request_log()
+        .iter()
+        .filter(|record| record.endpoint == Some(endpoint))
+        .count()
+}
+
+/// Resolutions that a typed outcome absorbs: a duplicate start, and the ways a
+/// stop can end without files.
+fn endpoint_absorbs(endpoint: Endpoint, resolution: Resolution) -> bool {
+    match endpoint {
+        Endpoint::Start => resolution == Resolution::DoNotRepeat,
+        Endpoint::Stop => matches!(
+            resolution,
+            Resolution::SuccessNoData
+                | Resolution::AlreadyExiting
+                | Resolution::TreatAsGone
+                | Resolution::UploadPending
+        ),
+        Endpoint::Acquire | Endpoint::Query | Endpoint::Update | Endpoint::UpdateLayout => false,
+    }
+}
+
+/// Makes one call of `endpoint` for `task` (acquire and start on a fresh channel).
+async fn call(
+    client: &TestClient,
+    endpoint: Endpoint,
+    task: &TaskRef,
+    n: u32,
+) -> Result<(), CallError> {
+    match endpoint {
+        Endpoint::Acquire => client
+            .acquire(
+                &Mode::Mix,
+                &AcquireRequest::new(task.cname.clone(), uid(n + 1000)),
+            )
+            .await
+            .map(drop),
+        Endpoint::Start => {
+            let fresh = uid(n + 2000);
+            let acquired = client
+                .acquire(&Mode::Mix, &AcquireRequest::new(task.cname.clone(), fresh))
+                .await?;
+            let request = StartRequest::new(task.cname.clone(), fresh, start_body(&Mode::Mix));
+            let outcome = client
+                .start(&acquired.resource_id, &Mode::Mix, &request)
+                .await?;
+            if let Some(sid) = outcome.sid() {
+                let started = TaskRef {
+                    resource_id: acquired.resource_id,
+                    sid: sid.clone(),
+                    mode: Mode::Mix,
+                    cname: task.cname.clone(),
+                    uid: fresh,
+                };
+                let _ = client.stop(&started, &stop_request(&started)).await;
+            }
+            Ok(())
+        }
+        Endpoint::Query => client.query(task).await.map(drop),
+        Endpoint::Update => client
+            .update(
+                task,
+                &UpdateRequest::new(
+                    task.cname.clone(),
+                    task.uid,
+                    UpdateClientRequest::subscribe(StreamSubscribe::default()),
+                ),
+            )
+            .await
+            .map(drop),
+        Endpoint::UpdateLayout => client
+            .update_layout(
+                task,
+                &UpdateLayoutRequest::new(
+                    task.cname.clone(),
+                    task.uid,
+                    UpdateLayoutClientRequest::custom(Vec::new()),
+                ),
+            )
+            .await
+            .map(drop),
+        Endpoint::Stop => client
+            .stop(
+                task,
+                &StopRequest {
+                    client_request: StopClientRequest::async_stop(),
+                    ..stop_request(task)
+                },
+            )
+            .await
+            .map(drop),
+    }
+}
+
+/// The shared rate limit keeps a burst of 100 concurrent calls under the
+/// service's 10 requests per second: the emulator answers none of them with 429.
+#[tokio::test]
+async fn a_burst_of_100_calls_stays_under_the_rate_limit() {
+    let config = config();
+    let emulator = Emulator::start(config.clone(), loopback()).unwrap();
+    let events = Collect::default();
+    let client = client(&emulator, &config, &events);
+    let task = started(&client, &Mode::Mix, "burst", 7).await;
+    let calls = (0..100).map(|_| {
+        let client = client.clone();
+        let task = task.clone();
+        tokio::spawn(async move { client.query(&task).await })
+    });
+    for call in calls.collect::<Vec<_>>() {
+        call.await.unwrap().unwrap();
+    }
+    let limited = emulator
+        .request_log()
+        .iter()
+        .filter(|record| record.status == Some(429))
+        .count();
+    assert_eq!(limited, 0, "the emulator answered 429 {limited} times");
+    client.stop(&task, &stop_request(&task)).await.unwrap();
+}

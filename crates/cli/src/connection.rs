@@ -1,0 +1,172 @@
+//! Credentials and the target host, from flags or the environment, and the client
+//! built from them.
+
+use std::time::Duration;
+
+use clap::Args;
+use cloudrec_core::{Backoff, Client, EventSink, FailoverPlan, Host, Region, RetryPolicy, Suffix};
+use cloudrec_hyper::{HyperTransport, TokioClock};
+use cloudrec_types::{AppId, Secret};
+
+use crate::exit::{Exit, Fail};
+
+/// The client every command uses: hyper over loopback or HTTPS, tokio time.
+pub(crate) type CliClient<E> = Client<HyperTransport, TokioClock, E>;
+
+/// Who to call the service as, and where.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct Connection {
+    /// The App ID of the project to record.
+    #[arg(long, env = "CLOUDREC_APP_ID")]
+    pub(crate) app_id: Option<String>,
+    /// The RESTful API customer id from the Agora Console.
+    #[arg(long, env = "CLOUDREC_CUSTOMER_ID")]
+    pub(crate) customer_id: Option<String>,
+    /// The RESTful API customer secret from the Agora Console (prefer the
+    /// environment variable: command lines are visible to other users).
+    #[arg(long, env = "CLOUDREC_CUSTOMER_SECRET", hide_env_values = true)]
+    pub(crate) customer_secret: Option<String>,
+    /// Send every call to this base URL (an emulator, a proxy), e.g.
+    /// http://127.0.0.1:8080, instead of the service's hosts.
+    #[arg(long, env = "CLOUDREC_BASE_URL", conflicts_with = "region")]
+    pub(crate) base_url: Option<String>,
+    /// The service region to call first, e.g. eu-west-1 (default: the global host
+    /// with failover to the other domain).
+    #[arg(long, env = "CLOUDREC_REGION")]
+    pub(crate) region: Option<String>,
+}
+
+/// Credentials that were all given.
+pub(crate) struct Credentials {
+    pub(crate) app_id: AppId,
+    pub(crate) customer_id: String,
+    pub(crate) customer_secret: Secret,
+}
+
+impl Connection {
+    /// The credentials, or one line that names what is missing.
+    pub(crate) fn credentials(&self) -> Result<Credentials, Fail> {
+        let missing = |flag: &str, var: &str| {
+            Fail::new(
+                Exit::Credentials,
+                format!(
+                    "missing {flag}: pass {flag} or set {var} (the RESTful API credentials are in the Agora Console)"
+                ),
+            )
+        };
+        let app_id = self
+            .app_id
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| missing("--app-id", "CLOUDREC_APP_ID"))?;
+        let customer_id = self
+            .customer_id
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| missing("--customer-id", "CLOUDREC_CUSTOMER_ID"))?;
+        let customer_secret = self
+            .customer_secret
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| missing("--customer-secret", "CLOUDREC_CUSTOMER_SECRET"))?;
+        let app_id = AppId::new(app_id).map_err(|error| {
+            Fail::new(
+                Exit::Credentials,
+                format!("invalid --app-id: {error}; copy the App ID from the Agora Console"),
+            )
+        })?;
+        Ok(Credentials {
+            app_id,
+            customer_id: customer_id.to_owned(),
+            customer_secret: Secret::new(customer_secret),
+        })
+    }
+
+    /// Builds a client that reports to `events`.
+    pub(crate) fn client<E: EventSink>(
+        &self,
+        events: E,
+        retry: RetryPolicy,
+    ) -> Result<CliClient<E>, Fail> {
+        let credentials = self.credentials()?;
+        let target = match (&self.base_url, &self.region) {
+            (Some(url), _) => Target::BaseUrl(url.clone()),
+            (None, Some(region)) => {
+                let region = Region::parse(region).ok_or_else(|| {
+                    Fail::input(format!(
+                        "unknown --region {region:?}: use one of {}",
+                        Region::ALL.map(Region::as_str).join(", ")
+                    ))
+                })?;
+                Target::Region(region)
+            }
+            (None, None) => Target::Global,
+        };
+        build_client(&credentials, &target, events, retry, 0x5EED)
+    }
+}
+
+/// Where calls go.
+pub(crate) enum Target {
+    /// One base URL.
+    BaseUrl(String),
+    /// A regional host first, then its failover order.
+    Region(Region),
+    /// The global host, then the other domain.
+    Global,
+}
+
+/// A client over [`HyperTransport`] for `credentials` and `target`.
+pub(crate) fn build_client<E: EventSink>(
+    credentials: &Credentials,
+    target: &Target,
+    events: E,
+    retry: RetryPolicy,
+    jitter_seed: u64,
+) -> Result<CliClient<E>, Fail> {
+    let transport = HyperTransport::builder()
+        .credentials(
+            credentials.customer_id.clone(),
+            credentials.customer_secret.clone(),
+        )
+        .build()
+        .map_err(|error| Fail::new(Exit::Credentials, error.to_string()))?;
+    let builder = Client::builder(credentials.app_id.clone(), transport, TokioClock::new())
+        .retry_policy(retry)
+        .jitter_seed(jitter_seed)
+        .events(events);
+    let builder = match target {
+        Target::BaseUrl(url) => {
+            FailoverPlan::fixed(url).map_err(|_| {
+                Fail::input(format!(
+                    "invalid --base-url {url:?}: give a scheme and host such as http://127.0.0.1:8080 or https://api.sd-rtn.com"
+                ))
+            })?;
+            builder.base_url(url.clone())
+        }
+        Target::Region(region) => builder.failover_plan(
+            FailoverPlan::new(Host::regional(*region, Suffix::preferred_for(*region)))
+                .with_home_region(*region),
+        ),
+        Target::Global => builder,
+    };
+    builder
+        .build()
+        .map_err(|error| Fail::internal(format!("client settings refused: {error}")))
+}
+
+/// A retry policy that waits `scale` times less than the documented one: the
+/// demo runs against an emulator whose time runs faster.
+pub(crate) fn quick_retry_policy(first: Duration) -> RetryPolicy {
+    let steps = vec![first, first * 2, first * 3];
+    let cap = first * 10;
+    let policy = RetryPolicy::default();
+    match Backoff::new(steps, cap) {
+        Ok(backoff) => policy
+            .with_server_error_backoff(backoff.clone())
+            .with_failover_backoff(backoff.clone())
+            .with_rate_limited_backoff(backoff)
+            .with_retry_after_cap(cap),
+        Err(_) => policy,
+    }
+}

@@ -1,0 +1,107 @@
+//! `cloudrec emulator`: a local Cloud Recording service for tests, until Ctrl-C.
+
+use std::net::SocketAddr;
+
+use clap::Args;
+use cloudrec_emulator::{
+    DEFAULT_APP_ID, DEFAULT_CUSTOMER_ID, DEFAULT_CUSTOMER_SECRET, Emulator, EmulatorConfig,
+    FaultRule,
+};
+use cloudrec_types::{AppId, Secret};
+
+use crate::exit::{Exit, Fail};
+
+/// Serves the emulator.
+#[derive(Args, Debug)]
+pub(crate) struct EmulatorArgs {
+    /// The address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// The App ID it accepts.
+    #[arg(long, default_value = DEFAULT_APP_ID)]
+    app_id: String,
+    /// The customer id it accepts.
+    #[arg(long, default_value = DEFAULT_CUSTOMER_ID)]
+    customer_id: String,
+    /// The customer secret it accepts (printed at start: choose a throwaway one).
+    #[arg(long)]
+    customer_secret: Option<String>,
+    /// How many times faster than real time emulator time runs.
+    #[arg(long, default_value_t = 1.0)]
+    time_scale: f64,
+    /// A JSON file with fault rules (one rule or an array) to install at start.
+    #[arg(long)]
+    faults: Option<String>,
+}
+
+pub(crate) async fn run(args: &EmulatorArgs) -> Result<Exit, Fail> {
+    let addr: SocketAddr = args.listen.parse().map_err(|_| {
+        Fail::input(format!(
+            "invalid --listen {:?}: give an address and port such as 127.0.0.1:8080",
+            args.listen
+        ))
+    })?;
+    let app_id = AppId::new(args.app_id.as_str())
+        .map_err(|error| Fail::input(format!("invalid --app-id: {error}")))?;
+    if args.customer_id.is_empty() || args.customer_id.contains(':') {
+        return Err(Fail::input(
+            "invalid --customer-id: give a non-empty id without ':'",
+        ));
+    }
+    let secret = args
+        .customer_secret
+        .clone()
+        .unwrap_or_else(|| DEFAULT_CUSTOMER_SECRET.to_owned());
+    if secret.is_empty() {
+        return Err(Fail::input(
+            "invalid --customer-secret: give a non-empty secret",
+        ));
+    }
+    let faults = match &args.faults {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|error| Fail::input(format!("cannot read --faults {path}: {error}")))?;
+            FaultRule::list_from_json(&text)
+                .map_err(|error| Fail::input(format!("invalid --faults {path}: {error}")))?
+        }
+        None => Vec::new(),
+    };
+    let config = EmulatorConfig {
+        app_id,
+        customer_id: args.customer_id.clone(),
+        customer_secret: Secret::new(secret.clone()),
+        time_scale: args.time_scale,
+        faults,
+        ..EmulatorConfig::default()
+    };
+    let fault_count = config.faults.len();
+    let emulator = Emulator::start(config, addr).map_err(|error| {
+        Fail::new(
+            Exit::Input,
+            format!("the emulator did not start on {addr}: {error}; pick another --listen address"),
+        )
+    })?;
+    let base_url = emulator.base_url();
+    println!(
+        "cloudrec emulator listening at {base_url} (time x{})",
+        args.time_scale
+    );
+    println!("  app id:          {}", args.app_id);
+    println!("  customer id:     {}", args.customer_id);
+    // The secret is the one chosen for this local emulator (or the documented
+    // default), so echoing it here reveals nothing.
+    println!("  customer secret: {secret}");
+    println!("  fault rules:     {fault_count}");
+    println!(
+        "  admin api:       {base_url}/_emulator/tasks, /_emulator/faults, /_emulator/requests"
+    );
+    println!(
+        "use it with: export CLOUDREC_BASE_URL={base_url} CLOUDREC_APP_ID={} CLOUDREC_CUSTOMER_ID={} CLOUDREC_CUSTOMER_SECRET=...",
+        args.app_id, args.customer_id
+    );
+    println!("Ctrl-C stops it.");
+    let _ = tokio::signal::ctrl_c().await;
+    emulator.shutdown().await;
+    println!("emulator stopped");
+    Ok(Exit::Ok)
+}

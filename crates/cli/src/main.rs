@@ -1,0 +1,146 @@
+//! `cloudrec`: drive Agora Cloud Recording sessions from the command line.
+//!
+//! `cloudrec demo` runs a full mix-mode session against an embedded emulator with
+//! injected faults; `cloudrec record` runs the same session against the service
+//! (or any base URL); the raw calls (`acquire`, `start`, `query`, `update`,
+//! `update-layout`, `stop`) send one typed request each; `cloudrec explain` says
+//! what any answer means and what to do; `cloudrec emulator` serves a local
+//! emulator for tests.
+//!
+//! It never prints a secret: credentials come from flags or the environment and
+//! only the emulator command echoes the secret it was given for itself. Every
+//! failure ends with one line naming what is wrong and how to fix it, and an exit
+//! code listed in `docs/cli.md`.
+
+mod connection;
+mod demo;
+mod driver;
+mod emulator_cmd;
+mod events_out;
+mod exit;
+mod explain_cmd;
+mod raw;
+mod record;
+mod report;
+mod summary;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tokio::sync::watch;
+
+use crate::exit::{Exit, Fail};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0   done (record, demo: stopped with files)
+  1   internal error
+  2   wrong command line
+  3   bad input: unreadable file, bad JSON, invalid field (nothing sent)
+  4   credentials missing or refused, or the App ID is not enabled
+  5   no answer: host unreachable, connection refused, timeout
+  6   the service answered with an error (the line names its resolution)
+  10  record: stopped, nothing was recorded
+  11  record: failed (never recorded, or could not be stopped)
+  12  record: lost (the task disappeared beyond the recovery window)";
+
+/// Drive Agora Cloud Recording sessions: a demo, recordings, raw calls,
+/// explanations of every answer, and a local emulator.
+#[derive(Parser, Debug)]
+#[command(name = "cloudrec", version, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a full mix-mode session against an embedded emulator with injected faults.
+    Demo(demo::DemoArgs),
+    /// Record a channel: acquire, start, keep it healthy, stop on time or Ctrl-C.
+    Record(record::RecordArgs),
+    /// Explain an answer of the service: what happened and what to do.
+    Explain(explain_cmd::ExplainArgs),
+    /// Serve a local Cloud Recording emulator until Ctrl-C.
+    Emulator(emulator_cmd::EmulatorArgs),
+    /// Send one acquire request (JSON body from --body FILE or stdin).
+    Acquire(raw::AcquireArgs),
+    /// Send one start request.
+    Start(raw::StartArgs),
+    /// Send one query.
+    Query(raw::QueryArgs),
+    /// Send one update request.
+    Update(raw::TaskBodyArgs),
+    /// Send one updateLayout request (mix mode).
+    UpdateLayout(raw::TaskBodyArgs),
+    /// Send one stop request.
+    Stop(raw::TaskBodyArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() {
+                Exit::Usage.code()
+            } else {
+                Exit::Ok.code()
+            });
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!(
+                "{}",
+                Fail::internal(format!("cannot start the async runtime: {error}"))
+            );
+            return ExitCode::from(Exit::Internal.code());
+        }
+    };
+    let outcome = runtime.block_on(run(cli));
+    // Background tasks (sinks, servers) must not keep the process alive.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match outcome {
+        Ok(exit) => ExitCode::from(exit.code()),
+        Err(fail) => {
+            eprintln!("{fail}");
+            ExitCode::from(fail.exit.code())
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<Exit, Fail> {
+    match cli.command {
+        Command::Demo(args) => demo::run(&args, ctrl_c()).await,
+        Command::Record(args) => record::run(&args, ctrl_c()).await,
+        Command::Explain(args) => explain_cmd::run(&args).map(|()| Exit::Ok),
+        Command::Emulator(args) => emulator_cmd::run(&args).await,
+        Command::Acquire(args) => raw::acquire(&args).await,
+        Command::Start(args) => raw::start(&args).await,
+        Command::Query(args) => raw::query(&args).await,
+        Command::Update(args) => raw::update(&args).await,
+        Command::UpdateLayout(args) => raw::update_layout(&args).await,
+        Command::Stop(args) => raw::stop(&args).await,
+    }
+}
+
+/// A flag that turns `true` on the first Ctrl-C.
+fn ctrl_c() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("stopping the recording (Ctrl-C again to abort)");
+            let _ = tx.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    rx
+}

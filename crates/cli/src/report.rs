@@ -1,0 +1,277 @@
+//! What a session shows while it runs: every event (pretty or JSON lines), live
+//! progress (a spinner line on a terminal, plain lines otherwise), and the counts
+//! the final summary needs.
+
+use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use clap::ValueEnum;
+use cloudrec_core::{Event, EventKind, EventSink, SessionState};
+use cloudrec_events::{CloudEvent, DEFAULT_SOURCE, Pipeline};
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::mpsc;
+
+/// How events are printed to stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum EventFormat {
+    /// CloudEvents 1.0 JSON, one per line.
+    Jsonl,
+    /// One readable line per event.
+    Pretty,
+    /// No events; progress and the summary only.
+    None,
+}
+
+/// The event sink handed to the client and the session driver: every event goes
+/// to the reporter, and to the AMQP pipeline when one is configured. Never blocks.
+#[derive(Clone)]
+pub(crate) struct CliSink {
+    tx: mpsc::UnboundedSender<Event>,
+    pipeline: Option<Pipeline>,
+}
+
+impl EventSink for CliSink {
+    fn emit(&self, event: Event) {
+        if let Some(pipeline) = &self.pipeline {
+            pipeline.emit(event.clone());
+        }
+        let _ = self.tx.send(event);
+    }
+}
+
+/// Counts kept from the events, for the progress line and the summary.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Tally {
+    pub(crate) state: Option<SessionState>,
+    pub(crate) status: Option<i64>,
+    pub(crate) files: usize,
+    pub(crate) retries: u32,
+    pub(crate) failures: u32,
+    pub(crate) recoveries: u32,
+    pub(crate) events: u64,
+}
+
+/// The running reporter: its sink, its counts and the task that prints.
+pub(crate) struct Reporter {
+    sink: CliSink,
+    tally: Arc<Mutex<Tally>>,
+    task: tokio::task::JoinHandle<()>,
+    bar: Option<ProgressBar>,
+    started: Instant,
+}
+
+impl Reporter {
+    /// Starts printing events in `format`; with `progress`, a spinner line on a
+    /// terminal (plain lines otherwise). Events also go to `pipeline`.
+    pub(crate) fn start(format: EventFormat, progress: bool, pipeline: Option<Pipeline>) -> Self {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
+        let tally = Arc::new(Mutex::new(Tally::default()));
+        let started = Instant::now();
+        let bar = (progress && std::io::stdout().is_terminal()).then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner:.green} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        });
+        let plain_progress = progress && bar.is_none();
+        let task = {
+            let tally = Arc::clone(&tally);
+            let bar = bar.clone();
+            tokio::spawn(async move {
+                while let Some(event) = rx.recv().await {
+                    let snapshot = {
+                        let mut tally = tally.lock().unwrap_or_else(PoisonError::into_inner);
+                        count(&mut tally, &event);
+                        tally.clone()
+                    };
+                    let line = match format {
+                        EventFormat::Jsonl => Some(jsonl(&event)),
+                        EventFormat::Pretty => Some(pretty(&event, started)),
+                        EventFormat::None => None,
+                    };
+                    let progress_line = progress_text(&snapshot, started.elapsed());
+                    match &bar {
+                        Some(bar) => {
+                            if let Some(line) = line {
+                                bar.println(line);
+                            }
+                            bar.set_message(progress_text(&snapshot, started.elapsed()));
+                        }
+                        None => {
+                            let mut out = std::io::stdout().lock();
+                            if let Some(line) = line {
+                                let _ = writeln!(out, "{line}");
+                            }
+                            let changes_progress = matches!(
+                                event.kind,
+                                EventKind::StateChanged { .. } | EventKind::StatusPolled { .. }
+                            );
+                            if plain_progress && changes_progress {
+                                let _ = writeln!(out, "progress: {progress_line}");
+                            }
+                        }
+                    }
+                }
+            })
+        };
+        Self {
+            sink: CliSink { tx, pipeline },
+            tally,
+            task,
+            bar,
+            started,
+        }
+    }
+
+    /// The sink to give the client.
+    pub(crate) fn sink(&self) -> CliSink {
+        self.sink.clone()
+    }
+
+    /// Stops printing once every event sent so far is printed, and returns the counts.
+    pub(crate) async fn finish(self) -> (Tally, Duration) {
+        let Self {
+            sink,
+            tally,
+            task,
+            bar,
+            started,
+        } = self;
+        drop(sink);
+        // Every clone of the sink lives in the client, dropped by the caller
+        // before finishing; wait a bounded time for the queue to drain.
+        let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        let tally = tally.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        (tally, started.elapsed())
+    }
+}
+
+fn count(tally: &mut Tally, event: &Event) {
+    tally.events += 1;
+    match &event.kind {
+        EventKind::CallRetry { .. } => tally.retries += 1,
+        EventKind::CallFailed(_) => tally.failures += 1,
+        EventKind::StateChanged { to, .. } => {
+            if *to == SessionState::Recovering {
+                tally.recoveries += 1;
+            }
+            tally.state = Some(*to);
+        }
+        EventKind::StatusPolled { status, files } => {
+            tally.status = Some(*status);
+            tally.files = *files;
+        }
+        _ => {}
+    }
+}
+
+fn progress_text(tally: &Tally, elapsed: Duration) -> String {
+    format!(
+        "state {} | recording status {} | elapsed {:.1} s | retries {} | recoveries {} | files {}",
+        tally.state.map_or("-", SessionState::as_str),
+        tally
+            .status
+            .map_or_else(|| "-".to_owned(), |s| format!("{s} ({})", status_name(s))),
+        elapsed.as_secs_f64(),
+        tally.retries,
+        tally.recoveries,
+        tally.files,
+    )
+}
+
+/// The documented meaning of a query `status`.
+pub(crate) fn status_name(status: i64) -> &'static str {
+    match status {
+        0 => "not started",
+        1 => "initialised",
+        2 => "starting",
+        3 => "partly ready",
+        4 => "ready",
+        5 => "recording",
+        6 => "stop requested",
+        7 => "stopped",
+        8 => "exited",
+        20 => "exited abnormally",
+        _ => "unknown",
+    }
+}
+
+fn jsonl(event: &Event) -> String {
+    let envelope = CloudEvent::from_event(event, DEFAULT_SOURCE);
+    String::from_utf8_lossy(&envelope.to_json()).into_owned()
+}
+
+/// One readable line: time since start, type, and the details that matter.
+pub(crate) fn pretty(event: &Event, started: Instant) -> String {
+    let at = started.elapsed().as_secs_f64();
+    let kind = &event.kind;
+    let detail = match kind {
+        EventKind::CallAttempt {
+            endpoint,
+            attempt,
+            host,
+        } => format!("{endpoint} attempt {attempt} to {host}"),
+        EventKind::CallRetry {
+            endpoint,
+            attempt,
+            delay,
+            resolution,
+        } => format!(
+            "{endpoint} again (attempt {attempt}) in {} ms: {resolution}",
+            delay.as_millis()
+        ),
+        EventKind::CallFailover { endpoint, from, to } => {
+            format!("{endpoint} fails over from {from} to {to}")
+        }
+        EventKind::CallFailed(report) => {
+            let mut text = format!("{}", report.endpoint);
+            if let Some(status) = report.http_status {
+                text.push_str(&format!(" http {status}"));
+            }
+            if let Some(code) = report.code {
+                text.push_str(&format!(" code {code}"));
+            }
+            if let Some(reason) = &report.text {
+                text.push_str(&format!(" {reason:?}"));
+            }
+            if let Some(transport) = report.transport {
+                text.push_str(&format!(" no answer ({transport:?})"));
+            }
+            format!("{text} -> {}", report.resolution)
+        }
+        EventKind::StateChanged { from, to, reason } => {
+            let mut text = match from {
+                Some(from) => format!("{} -> {}", from.as_str(), to.as_str()),
+                None => to.as_str().to_owned(),
+            };
+            if let Some(reason) = reason {
+                text.push_str(&format!(": {reason}"));
+            }
+            text
+        }
+        EventKind::StatusPolled { status, files } => {
+            format!(
+                "status {status} ({}), {files} file(s)",
+                status_name(*status)
+            )
+        }
+        _ => String::new(),
+    };
+    let sid = event
+        .subject
+        .sid
+        .as_ref()
+        .map(|sid| format!(" sid={}", sid.as_str()))
+        .unwrap_or_default();
+    format!(
+        "{at:>7.2}s  {:<28} {detail}{sid}",
+        format!("{}{}", cloudrec_events::TYPE_PREFIX, kind.type_suffix())
+    )
+}

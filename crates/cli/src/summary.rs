@@ -1,0 +1,66 @@
+//! The table printed when a session ends, and the exit code it leads to.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use cloudrec_core::SessionState;
+
+use crate::driver::SessionEnd;
+use crate::exit::Exit;
+use crate::report::Tally;
+
+/// The exit code of a session that ended in `state`.
+pub(crate) fn exit_for(state: SessionState) -> Exit {
+    match state {
+        SessionState::Stopped => Exit::Ok,
+        SessionState::StoppedNoData => Exit::NoData,
+        SessionState::Lost => Exit::Lost,
+        _ => Exit::Failed,
+    }
+}
+
+/// The summary table: end state, files, upload status, retries, recoveries, time.
+pub(crate) fn table(
+    end: &SessionEnd,
+    tally: &Tally,
+    elapsed: Duration,
+    published: Option<&str>,
+    tasks_left: Option<usize>,
+) -> String {
+    let mut rows: Vec<(&str, String)> = vec![("session", end.state.as_str().to_owned())];
+    if let Some(reason) = &end.reason {
+        rows.push(("reason", reason.clone()));
+    }
+    if let Some(task) = &end.task {
+        rows.push(("channel", task.cname.as_str().to_owned()));
+        rows.push(("sid", task.sid.as_str().to_owned()));
+    }
+    rows.push(("files", end.files.len().to_string()));
+    for file in &end.files {
+        rows.push(("", file.clone()));
+    }
+    rows.push((
+        "uploading status",
+        end.uploading_status
+            .clone()
+            .unwrap_or_else(|| "-".to_owned()),
+    ));
+    rows.push(("retries", tally.retries.to_string()));
+    rows.push(("classified failures", tally.failures.to_string()));
+    rows.push(("recoveries", tally.recoveries.to_string()));
+    rows.push(("restarts", end.restarts.to_string()));
+    rows.push(("events", tally.events.to_string()));
+    if let Some(published) = published {
+        rows.push(("rabbitmq", published.to_owned()));
+    }
+    if let Some(left) = tasks_left {
+        rows.push(("tasks left running", left.to_string()));
+    }
+    rows.push(("time", format!("{:.1} s", elapsed.as_secs_f64())));
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let mut out = String::from("summary\n");
+    for (key, value) in rows {
+        let _ = writeln!(out, "  {key:<width$}  {value}");
+    }
+    out
+}

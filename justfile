@@ -9,6 +9,7 @@ test:
 # Format check, clippy with warnings denied, the core layering check and the docs.
 lint: layering
     cargo fmt --all --check
+    cargo run -q -p cloudrec-cli -- explain --table-markdown | diff -u docs/errors.md - || { echo "docs/errors.md is stale: cargo run -p cloudrec-cli -- explain --table-markdown > docs/errors.md" >&2; exit 1; }
     cargo clippy --workspace --all-targets -- -D warnings
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 

@@ -66,15 +66,22 @@ pub(crate) async fn run(
     let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
     let emulator = Emulator::start(config, addr)
         .map_err(|error| Fail::internal(format!("the embedded emulator did not start: {error}")))?;
-    println!(
+    let info = |line: String| {
+        if args.events == EventFormat::Jsonl {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    };
+    info(format!(
         "cloudrec demo: a mix-mode recording against the embedded emulator at {} (time x{scale})",
         emulator.base_url()
-    );
+    ));
     if !faults.is_empty() {
-        println!(
+        info(format!(
             "injected faults: start answers 206 code 65 once; the 2nd query answers 429; \
              the 4th query opens a {RECOVERY_SECONDS:.0} s recovery window (404 while the task fails over)"
-        );
+        ));
     }
     let events_out = EventsOut::start(args.amqp_url.as_deref())?;
     let reporter = Reporter::start(args.events, true, events_out.pipeline());
@@ -106,10 +113,9 @@ pub(crate) async fn run(
     let (tally, elapsed) = reporter.finish().await;
     let published = events_out.finish().await;
     let left = emulator.tasks().len();
-    println!();
-    print!(
-        "{}",
-        summary::table(&end, &tally, elapsed, published.as_deref(), Some(left))
+    summary::print(
+        &summary::table(&end, &tally, elapsed, published.as_deref(), Some(left)),
+        args.events,
     );
     emulator.shutdown().await;
     Ok(summary::exit_for(end.state))

@@ -110,10 +110,9 @@ pub(crate) async fn run(
     drop(client);
     let (tally, elapsed) = reporter.finish().await;
     let published = events_out.finish().await;
-    println!();
-    print!(
-        "{}",
-        summary::table(&end, &tally, elapsed, published.as_deref(), None)
+    summary::print(
+        &summary::table(&end, &tally, elapsed, published.as_deref(), None),
+        args.events,
     );
     let exit = summary::exit_for(end.state);
     if exit != Exit::Ok {

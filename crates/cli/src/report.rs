@@ -77,7 +77,8 @@ impl Reporter {
             bar.enable_steady_tick(Duration::from_millis(100));
             bar
         });
-        let plain_progress = progress && bar.is_none();
+        // JSON lines stay pure: progress then shows on a terminal only.
+        let plain_progress = progress && bar.is_none() && format != EventFormat::Jsonl;
         let task = {
             let tally = Arc::clone(&tally);
             let bar = bar.clone();

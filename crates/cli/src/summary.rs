@@ -64,3 +64,13 @@ pub(crate) fn table(
     }
     out
 }
+
+/// Prints the summary: to stdout, or to stderr when stdout carries JSON lines.
+pub(crate) fn print(text: &str, format: crate::report::EventFormat) {
+    if format == crate::report::EventFormat::Jsonl {
+        eprint!("{text}");
+    } else {
+        println!();
+        print!("{text}");
+    }
+}

@@ -20,13 +20,17 @@ mod explain;
 mod failover;
 mod failure;
 mod ha_window;
+mod journal;
 mod outcome;
 mod policy;
 mod policy_error;
 mod rate;
+mod recorder;
 mod resolution;
 mod session;
 mod table;
+#[cfg(feature = "test-util")]
+pub mod testing;
 mod transport;
 
 pub use backoff::Backoff;
@@ -41,10 +45,18 @@ pub use explain::{Explanation, MatchedRow, explain};
 pub use failover::{FailoverPlan, Host, Region, Suffix};
 pub use failure::{Failure, FailureKind};
 pub use ha_window::{RecoveryWindow, Verdict};
+#[cfg(feature = "file-journal")]
+pub use journal::FileJournal;
+pub use journal::{Journal, JournalError, MemoryJournal};
 pub use outcome::{Outcome, Reply, classify_reply};
 pub use policy::{GiveUpReason, Next, RetryPolicy};
 pub use policy_error::PolicyError;
 pub use rate::{Admission, Permit, RateLimiter, TaskLimit};
+pub use recorder::{
+    Found, LeakPolicy, Recorder, RecorderConfig, Recovered, RecoveryPolicy, RecoveryReport,
+    SessionError, SessionHandle, SessionId, SessionReport, SessionSpec, ShutdownReport, Spawn,
+    Unstopped,
+};
 pub use resolution::Resolution;
 pub use session::{
     Action, Answer, ConflictPolicy, End, Input, LostPolicy, Polled, Session, SessionConfig,

@@ -1,0 +1,339 @@
+//! One session's supervisor: performs what the machine asks, publishes its
+//! transitions, serves update commands, and reports the end.
+
+use std::sync::Arc;
+
+use cloudrec_types::{
+    AcquireRequest, StartRequest, StopClientRequest, StopRequest, UpdateLayoutRequest,
+    UpdateRequest,
+};
+
+use super::chan::{Raced, Receiver, Sender, race};
+use super::status::StatusCell;
+use super::{Command, Inner, LeakPolicy, SessionError, SessionId, SessionReport, SessionSpec};
+use crate::{
+    Action, Answer, CallError, Clock, End, Event, EventKind, EventSink, Input, Polled, Session,
+    StartOutcome, Started, StopAnswer, StopOutcome, Subject, TaskIds, TaskRef, Transport,
+};
+
+/// The client's error as the machine's answer.
+fn answer<T>(error: CallError) -> Answer<T> {
+    match error {
+        CallError::Failed { failure, .. } => Answer::Failed(failure),
+        CallError::DeadlineExceeded { last, .. } => Answer::Failed(last),
+        CallError::Ambiguous { failure } => Answer::Ambiguous(failure),
+        invalid @ (CallError::Invalid(_) | CallError::Unencodable { .. }) => {
+            Answer::Invalid(invalid.to_string())
+        }
+    }
+}
+
+pub(crate) fn task_ref(spec: &SessionSpec, task: &TaskIds) -> TaskRef {
+    TaskRef {
+        resource_id: task.resource_id.clone(),
+        sid: task.sid.clone(),
+        mode: spec.mode.clone(),
+        cname: spec.cname.clone(),
+        uid: task.uid,
+    }
+}
+
+struct Supervisor<T, C, E> {
+    inner: Arc<Inner<T, C, E>>,
+    id: SessionId,
+    spec: SessionSpec,
+    session: Session,
+    status: Arc<StatusCell>,
+    journalled: Vec<TaskRef>,
+    handle_dropped: bool,
+}
+
+pub(crate) async fn run<T, C, E>(
+    inner: Arc<Inner<T, C, E>>,
+    id: SessionId,
+    spec: SessionSpec,
+    session: Session,
+    inbox: Receiver<Command>,
+    status: Arc<StatusCell>,
+    reports: Sender<SessionReport>,
+) where
+    T: Transport,
+    C: Clock,
+    E: EventSink,
+{
+    let mut supervisor = Supervisor {
+        inner,
+        id,
+        spec,
+        session,
+        status,
+        journalled: Vec::new(),
+        handle_dropped: false,
+    };
+    let report = supervisor.drive(&inbox).await;
+    supervisor.inner.registry().remove(&id);
+    // Answer updates still queued: the session is over.
+    while let Some(command) = inbox.try_recv() {
+        supervisor.refuse(command);
+    }
+    supervisor
+        .status
+        .update(|status| status.report = Some(report.clone()));
+    let _ = reports.send(report);
+}
+
+impl<T, C, E> Supervisor<T, C, E>
+where
+    T: Transport,
+    C: Clock,
+    E: EventSink,
+{
+    async fn drive(&mut self, inbox: &Receiver<Command>) -> SessionReport {
+        let client = self.inner.client.clone();
+        let clock = client.clock();
+        let mut input = Input::Wake;
+        loop {
+            let now = clock.now();
+            let action = self.session.handle(input, now, self.inner.jitter());
+            self.publish();
+            input = match action {
+                Action::Acquire { uid } => {
+                    let request = AcquireRequest::new(self.spec.cname.clone(), uid)
+                        .with_client_request(self.spec.acquire.clone());
+                    let result = client.acquire(&self.spec.mode, &request).await;
+                    Input::Acquired(match result {
+                        Ok(response) => Answer::Ok(response.resource_id),
+                        Err(error) => answer(error),
+                    })
+                }
+                Action::Start { resource_id, uid } => {
+                    let Some(body) = self.spec.start.clone() else {
+                        let why = "no start body: a session recovered from the journal cannot start a new task";
+                        input = Input::Started(Answer::Invalid(why.into()));
+                        continue;
+                    };
+                    let request = StartRequest::new(self.spec.cname.clone(), uid, body);
+                    let result = client.start(&resource_id, &self.spec.mode, &request).await;
+                    Input::Started(match result {
+                        Ok(StartOutcome::Started { sid }) => Answer::Ok(Started::New(sid)),
+                        Ok(StartOutcome::AlreadyStarted { sid }) => {
+                            Answer::Ok(Started::Already(sid))
+                        }
+                        Err(error) => answer(error),
+                    })
+                }
+                Action::Query { task } => {
+                    let task = task_ref(&self.spec, &task);
+                    let result = client.query(&task).await;
+                    Input::Queried(match result {
+                        Ok(response) => {
+                            let polled = Polled {
+                                status: response.status(),
+                                files: response.file_names().len(),
+                            };
+                            if let Some(status) = polled.status {
+                                self.emit(EventKind::StatusPolled {
+                                    status: status.code(),
+                                    files: polled.files,
+                                });
+                            }
+                            Answer::Ok(polled)
+                        }
+                        Err(error) => answer(error),
+                    })
+                }
+                Action::Stop { task, async_stop } => {
+                    let task = task_ref(&self.spec, &task);
+                    let mut request = StopRequest::new(task.cname.clone(), task.uid);
+                    if async_stop {
+                        request.client_request = StopClientRequest::async_stop();
+                    }
+                    let result = client.stop(&task, &request).await;
+                    Input::Stopped(match result {
+                        Ok(StopOutcome::Stopped { response }) => Answer::Ok(StopAnswer::Stopped {
+                            files: response
+                                .file_names()
+                                .into_iter()
+                                .map(str::to_owned)
+                                .collect(),
+                            uploading_status: response.uploading_status().cloned(),
+                        }),
+                        Ok(StopOutcome::NoRecordedData) => Answer::Ok(StopAnswer::NoRecordedData),
+                        Ok(StopOutcome::AlreadyExiting) => Answer::Ok(StopAnswer::AlreadyExiting),
+                        Ok(StopOutcome::UploadPending) => Answer::Ok(StopAnswer::UploadPending),
+                        Ok(StopOutcome::Gone) => Answer::Ok(StopAnswer::Gone),
+                        Err(error) => answer(error),
+                    })
+                }
+                Action::Wait { until } => {
+                    let sleep = clock.sleep(until.saturating_since(now));
+                    match race(sleep, inbox).await {
+                        Raced::Timer => {}
+                        Raced::Message(Some(command)) => self.command(command).await,
+                        Raced::Message(None) => self.session.request_stop(),
+                    }
+                    Input::Wake
+                }
+                Action::Done => break,
+            };
+            // Commands that arrived during a call take effect before the next step.
+            while let Some(command) = inbox.try_recv() {
+                self.command(command).await;
+            }
+        }
+        self.finish()
+    }
+
+    async fn command(&mut self, command: Command) {
+        match command {
+            Command::Stop => self.session.request_stop(),
+            Command::HandleDropped => {
+                self.handle_dropped = true;
+                match self.inner.config.leak {
+                    LeakPolicy::Stop => self.session.request_stop(),
+                    LeakPolicy::Warn => tracing::warn!(
+                        session = %self.id,
+                        "session handle dropped without stop: the task keeps recording until the recorder shuts down"
+                    ),
+                }
+            }
+            Command::Update(body, reply) => {
+                let result = match self.running_task() {
+                    Some(task) => {
+                        let request = UpdateRequest::new(task.cname.clone(), task.uid, body);
+                        self.inner
+                            .client
+                            .update(&task, &request)
+                            .await
+                            .map(|_| ())
+                            .map_err(SessionError::Call)
+                    }
+                    None => Err(self.not_running()),
+                };
+                let _ = reply.send(result);
+            }
+            Command::UpdateLayout(body, reply) => {
+                let result = match self.running_task() {
+                    Some(task) => {
+                        let request = UpdateLayoutRequest::new(task.cname.clone(), task.uid, body);
+                        self.inner
+                            .client
+                            .update_layout(&task, &request)
+                            .await
+                            .map(|_| ())
+                            .map_err(SessionError::Call)
+                    }
+                    None => Err(self.not_running()),
+                };
+                let _ = reply.send(result);
+            }
+        }
+    }
+
+    fn refuse(&self, command: Command) {
+        match command {
+            Command::Update(_, reply) | Command::UpdateLayout(_, reply) => {
+                let _ = reply.send(Err(SessionError::Ended));
+            }
+            Command::Stop | Command::HandleDropped => {}
+        }
+    }
+
+    fn not_running(&self) -> SessionError {
+        if self.session.end().is_some() {
+            SessionError::Ended
+        } else {
+            SessionError::NotRunning
+        }
+    }
+
+    /// The task, while the session is waiting for it or recording.
+    fn running_task(&self) -> Option<TaskRef> {
+        match self.session.state() {
+            Some(
+                crate::SessionState::Running
+                | crate::SessionState::WaitingUntilRunning
+                | crate::SessionState::Recovering,
+            ) => self.session.task().map(|task| task_ref(&self.spec, task)),
+            _ => None,
+        }
+    }
+
+    /// Publishes transitions as events, updates the shared status, and
+    /// journals a newly started task.
+    fn publish(&mut self) {
+        let transitions = self.session.take_transitions();
+        let task = self.session.task().map(|task| task_ref(&self.spec, task));
+        if let Some(task) = &task
+            && !self.journalled.iter().any(|t| t.sid == task.sid)
+        {
+            if let Some(journal) = &self.inner.journal
+                && let Err(error) = journal.add(task)
+            {
+                tracing::error!(session = %self.id, error = %error, "could not journal a live task");
+            }
+            self.journalled.push(task.clone());
+        }
+        if transitions.is_empty() {
+            return;
+        }
+        for transition in &transitions {
+            self.emit(transition.event_kind());
+        }
+        let state = self.session.state();
+        self.status.update(|status| {
+            status.state = state;
+            if task.is_some() {
+                status.task = task;
+            }
+        });
+    }
+
+    fn emit(&self, kind: EventKind) {
+        let clock = self.inner.client.clock();
+        let task = self.session.task();
+        let subject = Subject {
+            cname: Some(self.spec.cname.clone()),
+            uid: Some(self.session.uid()),
+            mode: Some(self.spec.mode.clone()),
+            resource_id: task.map(|t| t.resource_id.clone()),
+            sid: task.map(|t| t.sid.clone()),
+            ..Subject::app(self.inner.client.app_id().clone())
+        };
+        self.inner.client.events().emit(Event {
+            time: clock.wall(),
+            subject,
+            kind,
+        });
+    }
+
+    /// The final report; confirmed tasks leave the journal.
+    fn finish(&mut self) -> SessionReport {
+        self.publish();
+        let unconfirmed: Vec<TaskRef> = self
+            .session
+            .unconfirmed()
+            .iter()
+            .map(|task| task_ref(&self.spec, task))
+            .collect();
+        if let Some(journal) = &self.inner.journal {
+            for task in &self.journalled {
+                if !unconfirmed.iter().any(|t| t.sid == task.sid)
+                    && let Err(error) = journal.remove(&task.sid)
+                {
+                    tracing::error!(session = %self.id, error = %error, "could not remove a stopped task from the journal");
+                }
+            }
+        }
+        let end = self.session.end().cloned().unwrap_or(End::Failed {
+            why: "the session ended without a reason".into(),
+        });
+        SessionReport {
+            id: self.id,
+            end,
+            last_task: self.journalled.last().cloned(),
+            unconfirmed,
+            restarts: self.session.restarts(),
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! The recorder over the in-process fake service, in simulated time: sessions
+//! start, record, update and stop; dropped handles, shutdown and a crash followed
+//! by `recover` leave no task running.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cloudrec_core::testing::{FakeService, Fault, Sim, SimClock, Trigger};
+use cloudrec_core::{
+    Client, Clock, End, Event, EventKind, EventSink, Found, Journal, LeakPolicy, MemoryJournal,
+    Recorder, RecorderConfig, RecoveryPolicy, SessionConfig, SessionSpec, SessionState, Spawn,
+    StopMode,
+};
+use cloudrec_types::{
+    AppId, Cname, Endpoint, MixedVideoLayout, Mode, StartClientRequest, StorageConfig,
+    StorageVendor, Uid, UpdateClientRequest, UpdateLayoutClientRequest,
+};
+
+const SECRET_KEY: &str = "storage-secret-key-never-logged";
+
+#[derive(Clone, Default)]
+struct Collect(Arc<Mutex<Vec<Event>>>);
+
+impl EventSink for Collect {
+    fn emit(&self, event: Event) {
+        self.0.lock().unwrap().push(event);
+    }
+}
+
+impl Collect {
+    fn states(&self) -> Vec<SessionState> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|event| match &event.kind {
+                EventKind::StateChanged { to, .. } => Some(*to),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+type TestRecorder = Recorder<FakeService, SimClock, Collect>;
+
+struct World {
+    sim: Sim,
+    fake: FakeService,
+    events: Collect,
+    journal: Arc<MemoryJournal>,
+}
+
+impl World {
+    fn new() -> Self {
+        let sim = Sim::new();
+        let fake = FakeService::new(sim.clock());
+        Self {
+            sim,
+            fake,
+            events: Collect::default(),
+            journal: Arc::new(MemoryJournal::new()),
+        }
+    }
+
+    fn recorder(&self, config: RecorderConfig) -> TestRecorder {
+        let client = Client::builder(
+            AppId::new("app").unwrap(),
+            self.fake.clone(),
+            self.sim.clock(),
+        )
+        .events(self.events.clone())
+        .base_url("http://fake.invalid")
+        .rate_limit(1000, 1000)
+        .build()
+        .unwrap();
+        let spawner: Arc<dyn Spawn> = Arc::new(self.sim.clone());
+        Recorder::new(client, spawner, config).with_journal(self.journal.clone())
+    }
+}
+
+fn spec(n: u32) -> SessionSpec {
+    let storage = StorageConfig::new(StorageVendor::AmazonS3, 0, "bucket", "access", SECRET_KEY);
+    SessionSpec::new(
+        Mode::Mix,
+        Cname::new(format!("room-{n}")).unwrap(),
+        Uid::new(1000 + n).unwrap(),
+        StartClientRequest::mix(storage),
+    )
+}
+
+#[test]
+fn a_session_records_updates_and_stops_with_its_files() {
+    let world = World::new();
+    let recorder = world.recorder(RecorderConfig::default());
+    let clock = world.sim.clock();
+    let journal = world.journal.clone();
+    let report = world
+        .sim
+        .run(async move {
+            let handle = recorder.start_session(spec(1));
+            let task = handle.running().await.expect("running");
+            assert_eq!(journal.live().unwrap(), vec![task.clone()]);
+            clock.sleep(Duration::from_secs(600)).await;
+            handle
+                .update_layout(UpdateLayoutClientRequest::layout(MixedVideoLayout::BestFit))
+                .await
+                .expect("update layout");
+            handle.stop().await
+        })
+        .expect("the session ended");
+    match &report.end {
+        End::Stopped { files, .. } => assert_eq!(files.len(), 1),
+        other => panic!("{other:?}"),
+    }
+    assert!(report.unconfirmed.is_empty());
+    assert!(world.fake.live_tasks().is_empty());
+    assert!(world.journal.live().unwrap().is_empty());
+    assert!(world.fake.calls_of(Endpoint::Query) >= 10);
+    assert_eq!(world.fake.calls_of(Endpoint::UpdateLayout), 1);
+    let states = world.events.states();
+    assert_eq!(states.first(), Some(&SessionState::Acquired));
+    assert_eq!(states.last(), Some(&SessionState::Stopped));
+    let all = format!("{:?}", world.events.0.lock().unwrap());
+    assert!(!all.contains(SECRET_KEY));
+}
+
+#[test]
+fn a_dropped_handle_stops_its_task() {
+    let world = World::new();
+    let recorder = world.recorder(RecorderConfig::default());
+    world
+        .sim
+        .run(async move {
+            let handle = recorder.start_session(spec(1));
+            handle.running().await.expect("running");
+            drop(handle);
+        })
+        .unwrap();
+    assert_eq!(world.fake.live_tasks().len(), 1);
+    world.sim.run_until_idle(Duration::from_secs(3600));
+    assert!(world.fake.live_tasks().is_empty());
+    assert_eq!(world.events.states().last(), Some(&SessionState::Stopped));
+}
+
+#[test]
+fn with_the_warn_policy_a_dropped_handle_keeps_recording_until_shutdown() {
+    let world = World::new();
+    let config = RecorderConfig::default().with_leak_policy(LeakPolicy::Warn);
+    let recorder = world.recorder(config);
+    let clock = world.sim.clock();
+    let fake = world.fake.clone();
+    let report = world
+        .sim
+        .run(async move {
+            let handle = recorder.start_session(spec(1));
+            handle.running().await.expect("running");
+            drop(handle);
+            clock.sleep(Duration::from_secs(300)).await;
+            assert_eq!(fake.live_tasks().len(), 1);
+            recorder.shutdown(Duration::from_secs(60)).await
+        })
+        .unwrap();
+    assert_eq!(report.stopped.len(), 1);
+    assert!(report.not_stopped.is_empty());
+    assert!(world.fake.live_tasks().is_empty());
+}
+
+#[test]
+fn shutdown_stops_every_task_and_reports_the_one_it_could_not_stop() {
+    let world = World::new();
+    // Every stop of the third task fails: the shutdown must say so.
+    let recorder = world.recorder(RecorderConfig::default());
+    let fake = world.fake.clone();
+    let report = world
+        .sim
+        .run(async move {
+            let handles: Vec<_> = (0..3).map(|n| recorder.start_session(spec(n))).collect();
+            for handle in &handles {
+                handle.running().await.expect("running");
+            }
+            let stuck = handles[2].task().unwrap();
+            for n in 0..40 {
+                fake.inject(Trigger::Nth(Endpoint::Stop, n), Fault::Refuse);
+            }
+            // The first two stops succeed.
+            let _ = stuck;
+            recorder.shutdown(Duration::from_secs(30)).await
+        })
+        .unwrap();
+    assert_eq!(report.not_stopped.len() + report.stopped.len(), 3);
+    assert!(!report.not_stopped.is_empty());
+    for unstopped in &report.not_stopped {
+        let task = unstopped.task.as_ref().expect("the task is named");
+        assert!(
+            world
+                .fake
+                .live_tasks()
+                .iter()
+                .any(|t| t.sid == task.sid.as_str()),
+            "{unstopped:?}"
+        );
+    }
+    assert_eq!(world.fake.live_tasks().len(), report.not_stopped.len());
+}
+
+#[test]
+fn a_restarted_process_recovers_and_stops_the_orphans() {
+    let world = World::new();
+    let first = Sim::with_clock(world.sim.clock());
+    let first_world = World {
+        sim: first.clone(),
+        fake: world.fake.clone(),
+        events: Collect::default(),
+        journal: world.journal.clone(),
+    };
+    let recorder = first_world.recorder(RecorderConfig::default());
+    first
+        .run(async move {
+            for n in 0..3 {
+                let handle = recorder.start_session(spec(n));
+                handle.running().await.expect("running");
+                std::mem::forget(handle);
+            }
+        })
+        .unwrap();
+    // The first process dies: its executor and every supervisor are gone.
+    drop(first_world);
+    drop(first);
+    assert_eq!(world.fake.live_tasks().len(), 3);
+    assert_eq!(world.journal.live().unwrap().len(), 3);
+
+    // One orphan exited by itself meanwhile.
+    let gone = world.fake.live_tasks()[0].sid.clone();
+    world.fake.exit_task(&gone);
+    let clock = world.sim.clock();
+    let recorder = world.recorder(RecorderConfig::default());
+    let report = world
+        .sim
+        .run(async move {
+            clock.sleep(Duration::from_secs(60)).await;
+            recorder.recover(RecoveryPolicy::Stop).await
+        })
+        .unwrap();
+    assert_eq!(report.tasks.len(), 3);
+    let found_gone = report
+        .tasks
+        .iter()
+        .filter(|t| t.found == Found::Gone)
+        .count();
+    assert_eq!(found_gone, 1);
+    for recovered in report.tasks.iter().filter(|t| t.found != Found::Gone) {
+        let stopped = recovered.stopped.as_ref().expect("stopped");
+        assert!(matches!(stopped.end, End::Stopped { .. }), "{stopped:?}");
+    }
+    assert!(world.fake.live_tasks().is_empty());
+    assert!(world.journal.live().unwrap().is_empty());
+}
+
+#[test]
+fn recover_can_resume_supervision() {
+    let world = World::new();
+    let recorder = world.recorder(RecorderConfig::default());
+    let journal = world.journal.clone();
+    world
+        .sim
+        .run(async move {
+            let handle = recorder.start_session(spec(1));
+            handle.running().await.expect("running");
+            std::mem::forget(handle);
+        })
+        .unwrap();
+    assert_eq!(journal.live().unwrap().len(), 1);
+    let recorder = world.recorder(RecorderConfig::default());
+    let report = world
+        .sim
+        .run(async move {
+            let mut report = recorder.recover(RecoveryPolicy::Resume).await;
+            let handle = report.resumed.pop().expect("resumed");
+            assert_eq!(handle.state(), Some(SessionState::Running));
+            handle.stop().await
+        })
+        .unwrap();
+    assert!(matches!(report.end, End::Stopped { .. }));
+    // The first recorder's supervisor notices on its next query that the task
+    // is gone; what matters is that the service holds no task.
+    assert!(world.fake.live_tasks().is_empty());
+}
+
+#[test]
+fn async_stop_polls_until_the_upload_finished() {
+    let world = World::new();
+    let mode = StopMode::Async {
+        poll: Duration::from_secs(1),
+        give_up: Duration::from_secs(30),
+    };
+    let session = SessionConfig::default().with_stop_mode(mode).unwrap();
+    let recorder = world.recorder(RecorderConfig::default().with_session(session));
+    let report = world
+        .sim
+        .run(async move {
+            let handle = recorder.start_session(spec(1));
+            handle.running().await.expect("running");
+            handle.stop().await
+        })
+        .unwrap();
+    match &report.end {
+        End::Stopped { reason, .. } => {
+            assert!(
+                reason
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("exited after stop"),
+                "{reason:?}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(world.fake.calls_of(Endpoint::Query) >= 3);
+}
+
+#[test]
+fn updates_before_the_task_runs_are_refused_with_a_reason() {
+    let world = World::new();
+    let recorder = world.recorder(RecorderConfig::default());
+    world
+        .sim
+        .run(async move {
+            let handle = recorder.start_session(spec(1));
+            let early = handle.update(UpdateClientRequest::onhold(true)).await;
+            assert!(early.is_err());
+            handle.stop().await
+        })
+        .unwrap();
+    assert!(world.fake.live_tasks().is_empty());
+}

@@ -1,0 +1,238 @@
+//! `cloudrec record` against an emulator with faults: each documented end and
+//! its exit code, and Ctrl-C stopping the recording cleanly.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use cloudrec_emulator::{
+    DEFAULT_APP_ID, DEFAULT_CUSTOMER_ID, DEFAULT_CUSTOMER_SECRET, Emulator, EmulatorConfig,
+    FaultRule,
+};
+use cloudrec_types::Endpoint;
+use common::{Run, cloudrec, run};
+
+const LIMIT: Duration = Duration::from_secs(120);
+const STORAGE_SECRET: &str = "storage-secret-key-never-printed";
+
+struct Setup {
+    _runtime: tokio::runtime::Runtime,
+    emulator: Emulator,
+    client_request: PathBuf,
+}
+
+fn setup(name: &str, config: EmulatorConfig) -> Setup {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let emulator = {
+        let _guard = runtime.enter();
+        let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        Emulator::start(config, addr).unwrap()
+    };
+    let dir = std::env::temp_dir().join(format!("cloudrec-cli-record-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let client_request = dir.join(format!("{name}.json"));
+    let body = serde_json::json!({
+        "recordingConfig": {"channelType": 0, "maxIdleTime": 30},
+        "recordingFileConfig": {"avFileType": ["hls", "mp4"]},
+        "storageConfig": {
+            "vendor": 1, "region": 0, "bucket": "recordings",
+            "accessKey": "access-key-id", "secretKey": STORAGE_SECRET
+        }
+    });
+    std::fs::write(&client_request, body.to_string()).unwrap();
+    Setup {
+        _runtime: runtime,
+        emulator,
+        client_request,
+    }
+}
+
+fn record(setup: &Setup, extra: &[&str]) -> std::process::Command {
+    let mut command = cloudrec();
+    command
+        .env("CLOUDREC_APP_ID", DEFAULT_APP_ID)
+        .env("CLOUDREC_CUSTOMER_ID", DEFAULT_CUSTOMER_ID)
+        .env("CLOUDREC_CUSTOMER_SECRET", DEFAULT_CUSTOMER_SECRET)
+        .args(["record", "--base-url", &setup.emulator.base_url()])
+        .args(["--channel", "room-1", "--mode", "mix", "--client-request"])
+        .arg(&setup.client_request)
+        .args(["--poll-interval", "100ms"])
+        .args(extra);
+    command
+}
+
+fn summary_field(result: &Run, name: &str) -> String {
+    let summary = result.stdout.split("summary\n").nth(1).unwrap_or_else(|| {
+        panic!("no summary: {}", result.all());
+    });
+    summary
+        .lines()
+        .find_map(|line| line.trim().strip_prefix(name).map(|v| v.trim().to_owned()))
+        .unwrap_or_else(|| panic!("no {name} in {summary}"))
+}
+
+fn assert_no_secret(result: &Run) {
+    for secret in [DEFAULT_CUSTOMER_SECRET, STORAGE_SECRET] {
+        assert!(
+            !result.all().contains(secret),
+            "{secret} printed: {}",
+            result.all()
+        );
+    }
+}
+
+fn scaled() -> EmulatorConfig {
+    EmulatorConfig {
+        time_scale: 50.0,
+        ..EmulatorConfig::default()
+    }
+}
+
+#[test]
+fn faults_are_retried_and_recovered_and_the_session_stops_with_files() {
+    let config = EmulatorConfig {
+        faults: vec![
+            FaultRule::respond(
+                Some(Endpoint::Start),
+                206,
+                serde_json::json!({"code": 65, "reason": "request not completed"}),
+            )
+            .times(1),
+            FaultRule::respond(
+                Some(Endpoint::Query),
+                504,
+                serde_json::json!({"code": 62, "reason": "request timeout"}),
+            )
+            .nth(2)
+            .times(1),
+            FaultRule::recovery_window(Some(Endpoint::Query), 20.0)
+                .nth(4)
+                .times(1),
+        ],
+        ..scaled()
+    };
+    let setup = setup("faults", config);
+    let result = run(
+        record(&setup, &["--duration", "5s", "--recovery-window", "30s"]),
+        LIMIT,
+    );
+    assert_eq!(result.code, Some(0), "{}", result.all());
+    assert_eq!(summary_field(&result, "session"), "stopped");
+    assert!(summary_field(&result, "files").parse::<usize>().unwrap() >= 1);
+    assert!(summary_field(&result, "retries").parse::<u32>().unwrap() >= 2);
+    assert!(summary_field(&result, "recoveries").parse::<u32>().unwrap() >= 1);
+    assert!(
+        result.stdout.contains("recovering -> running"),
+        "{}",
+        result.stdout
+    );
+    assert!(setup.emulator.tasks().is_empty(), "a task was left running");
+    assert_no_secret(&result);
+}
+
+#[test]
+fn a_channel_nobody_publishes_in_ends_with_the_no_data_code() {
+    let config = EmulatorConfig {
+        default_channel_users: 0,
+        ..scaled()
+    };
+    let setup = setup("nodata", config);
+    let result = run(record(&setup, &["--duration", "300ms"]), LIMIT);
+    assert_eq!(result.code, Some(10), "{}", result.all());
+    assert_eq!(summary_field(&result, "session"), "stopped_no_data");
+    assert!(result.stderr.starts_with("error: "), "{}", result.stderr);
+    assert_no_secret(&result);
+}
+
+#[test]
+fn a_task_missing_beyond_the_recovery_window_is_lost() {
+    let config = EmulatorConfig {
+        faults: vec![
+            FaultRule::recovery_window(Some(Endpoint::Query), 100_000.0)
+                .nth(2)
+                .times(1),
+        ],
+        ..scaled()
+    };
+    let setup = setup("lost", config);
+    let result = run(
+        record(&setup, &["--duration", "30s", "--recovery-window", "500ms"]),
+        LIMIT,
+    );
+    assert_eq!(result.code, Some(12), "{}", result.all());
+    assert_eq!(summary_field(&result, "session"), "lost");
+    assert_no_secret(&result);
+}
+
+#[test]
+fn a_start_that_keeps_failing_ends_with_the_failed_code() {
+    let config = EmulatorConfig {
+        faults: vec![FaultRule::respond(
+            Some(Endpoint::Start),
+            400,
+            serde_json::json!({"code": 2, "reason": "Start: invalid storageConfig"}),
+        )],
+        ..scaled()
+    };
+    let setup = setup("failed", config);
+    let result = run(record(&setup, &["--duration", "1s"]), LIMIT);
+    assert_eq!(result.code, Some(11), "{}", result.all());
+    assert_eq!(summary_field(&result, "session"), "failed");
+    assert!(result.stderr.contains("fix_request"), "{}", result.stderr);
+    assert_no_secret(&result);
+}
+
+#[test]
+fn ctrl_c_stops_the_recording_cleanly() {
+    let setup = setup("ctrlc", scaled());
+    let mut command = record(&setup, &[]);
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line.clone());
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text
+    });
+    // Wait (bounded) until the task has recorded a file, then interrupt.
+    let mut running = false;
+    while let Ok(line) = rx.recv_timeout(LIMIT) {
+        if line.contains("status 5 (recording)") {
+            running = true;
+            break;
+        }
+    }
+    assert!(running, "the recording never ran");
+    let pid = child.id().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + LIMIT;
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "record did not stop after Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = reader.join().unwrap();
+    assert_eq!(exit.code(), Some(0), "{out}");
+    assert!(out.contains("running -> stopping"), "{out}");
+    assert!(out.contains("stopping -> stopped"), "{out}");
+    assert!(setup.emulator.tasks().is_empty(), "a task was left running");
+}

@@ -289,7 +289,7 @@ impl Transport for HyperTransport {
                         request_id: REQUEST_ID_HEADERS
                             .iter()
                             .find_map(|name| header_text(&parts.headers, name)),
-                        body: body.to_vec(),
+                        body: Vec::from(body),
                     })
                 }
                 Err(error) => {

@@ -60,6 +60,21 @@ impl Visitor<'_> for I64Visitor {
     }
 }
 
+/// Reads a string without allocating, then maps it with the given parser.
+pub(crate) struct StrVisitor<T>(pub(crate) fn(&str) -> T);
+
+impl<T> Visitor<'_> for StrVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        Ok((self.0)(v))
+    }
+}
+
 /// What validation needs from an integer-coded enum.
 pub(crate) trait IntEnum: Copy {
     /// The wire code.
@@ -122,8 +137,7 @@ macro_rules! open_str_enum {
 
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let value = <::std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                Ok(Self::parse(&value))
+                deserializer.deserialize_str($crate::lenient::StrVisitor(Self::parse))
             }
         }
     };

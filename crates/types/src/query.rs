@@ -1,7 +1,10 @@
 //! The `query` call (spec §7): the response, and the file and service-state types
 //! it shares with stop.
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use serde::de::{self, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::lenient::{open_int_enum, open_str_enum, opt_i64};
 use crate::start::ServiceName;
@@ -63,13 +66,47 @@ open_str_enum! {
 
 /// `fileList` of individual and mix tasks: a single name or a list of [`FileInfo`],
 /// whatever `fileListMode` says (both shapes decode either way).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum FileList {
     /// `fileListMode` `string`: the name of the M3U8 playlist.
     Text(String),
     /// `fileListMode` `json`: one entry per playlist or MP4 file.
     Json(Vec<FileInfo>),
+}
+
+impl<'de> Deserialize<'de> for FileList {
+    /// Reads a string or an array straight from the input (no buffering, unlike an
+    /// untagged enum).
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FileListVisitor;
+
+        impl<'de> Visitor<'de> for FileListVisitor {
+            type Value = FileList;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a file name or an array of file entries")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<FileList, E> {
+                Ok(FileList::Text(v.to_owned()))
+            }
+
+            fn visit_string<E: de::Error>(self, v: String) -> Result<FileList, E> {
+                Ok(FileList::Text(v))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FileList, A::Error> {
+                let mut files = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+                while let Some(file) = seq.next_element()? {
+                    files.push(file);
+                }
+                Ok(FileList::Json(files))
+            }
+        }
+
+        deserializer.deserialize_any(FileListVisitor)
+    }
 }
 
 impl FileList {

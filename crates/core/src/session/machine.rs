@@ -95,6 +95,7 @@ pub struct Session {
     stop_requested: bool,
     restarts: u32,
     last_good: Timestamp,
+    missing_since: Option<Timestamp>,
     last_status: Option<RecordingStatus>,
     reported: Option<SessionState>,
     note: Option<String>,
@@ -115,6 +116,7 @@ impl Session {
             stop_requested: false,
             restarts: 0,
             last_good: Timestamp::ZERO,
+            missing_since: None,
             last_status: None,
             reported: None,
             note: None,
@@ -461,6 +463,7 @@ impl Session {
 
     fn on_status(&mut self, polled: Polled, now: Timestamp, jitter: f64) {
         self.last_good = now;
+        self.missing_since = None;
         self.last_status = polled.status;
         let status = polled.status;
         if let Some(status) = status.filter(|s| s.is_finished()) {
@@ -599,9 +602,7 @@ impl Session {
     }
 
     fn on_task_missing(&mut self, now: Timestamp, jitter: f64) {
-        let window = RecoveryWindow::new(self.last_good)
-            .with_window(self.config.recovery_window)
-            .unwrap_or_else(|_| RecoveryWindow::new(self.last_good));
+        let window = self.recovery_window(now);
         let phase = std::mem::replace(&mut self.phase, Phase::Ended);
         let (task, waiting_since, polls) = match phase {
             Phase::Waiting { task, since, .. } => (task, Some(since), 0),
@@ -643,9 +644,19 @@ impl Session {
         }
     }
 
+    /// The recovery window of the current outage: it opens at the first task 404
+    /// since the last good answer (the documented rule: keep polling for about
+    /// 90 s after a 404 before declaring the task dead).
+    fn recovery_window(&mut self, now: Timestamp) -> RecoveryWindow {
+        let since = *self.missing_since.get_or_insert(now);
+        RecoveryWindow::new(since)
+            .with_window(self.config.recovery_window)
+            .unwrap_or_else(|_| RecoveryWindow::new(since))
+    }
+
     fn lost(&mut self, task: TaskIds, now: Timestamp) {
         let why = format!(
-            "task sid {} not found (404) for the whole {} s recovery window since its last answer",
+            "task sid {} not found (404) for the whole {} s recovery window",
             task.sid,
             self.config.recovery_window.as_secs()
         );
@@ -783,9 +794,7 @@ impl Session {
                         Some("the task had already exited on its own".into()),
                     );
                 }
-                let window = RecoveryWindow::new(self.last_good)
-                    .with_window(self.config.recovery_window)
-                    .unwrap_or_else(|_| RecoveryWindow::new(self.last_good));
+                let window = self.recovery_window(now);
                 match window.judge(now) {
                     Verdict::Recovering { remaining } => {
                         let gone_polls = gone_polls + 1;

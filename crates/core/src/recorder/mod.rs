@@ -315,9 +315,11 @@ where
         );
         let inner = Arc::clone(&self.inner);
         let task_status = Arc::clone(&status);
-        self.inner.spawner.spawn(Box::pin(async move {
-            supervise::run(inner, id, spec, session, inbox, task_status, report_tx).await;
-        }));
+        let supervisor =
+            supervise::Supervisor::new(inner, id, spec, session, inbox, task_status, report_tx);
+        self.inner
+            .spawner
+            .spawn(Box::pin(supervise::run(supervisor)));
         SessionHandle {
             id,
             commands,

@@ -38,48 +38,59 @@ pub(crate) fn task_ref(spec: &SessionSpec, task: &TaskIds) -> TaskRef {
     }
 }
 
-struct Supervisor<T, C, E> {
+/// Everything one session's supervisor owns; boxed once, so that its future
+/// stays small while the session waits.
+pub(crate) struct Supervisor<T, C, E> {
     inner: Arc<Inner<T, C, E>>,
     id: SessionId,
     spec: SessionSpec,
     session: Session,
     status: Arc<StatusCell>,
     journalled: Vec<TaskRef>,
-    handle_dropped: bool,
+    inbox: Receiver<Command>,
+    reports: Sender<SessionReport>,
 }
 
-pub(crate) async fn run<T, C, E>(
-    inner: Arc<Inner<T, C, E>>,
-    id: SessionId,
-    spec: SessionSpec,
-    session: Session,
-    inbox: Receiver<Command>,
-    status: Arc<StatusCell>,
-    reports: Sender<SessionReport>,
-) where
+impl<T, C, E> Supervisor<T, C, E> {
+    pub(crate) fn new(
+        inner: Arc<Inner<T, C, E>>,
+        id: SessionId,
+        spec: SessionSpec,
+        session: Session,
+        inbox: Receiver<Command>,
+        status: Arc<StatusCell>,
+        reports: Sender<SessionReport>,
+    ) -> Box<Self> {
+        Box::new(Self {
+            inner,
+            id,
+            spec,
+            session,
+            status,
+            journalled: Vec::new(),
+            inbox,
+            reports,
+        })
+    }
+}
+
+/// Runs the session to its end, then reports.
+pub(crate) async fn run<T, C, E>(mut supervisor: Box<Supervisor<T, C, E>>)
+where
     T: Transport,
     C: Clock,
     E: EventSink,
 {
-    let mut supervisor = Supervisor {
-        inner,
-        id,
-        spec,
-        session,
-        status,
-        journalled: Vec::new(),
-        handle_dropped: false,
-    };
-    let report = supervisor.drive(&inbox).await;
-    supervisor.inner.registry().remove(&id);
+    let report = Box::pin(supervisor.drive()).await;
+    supervisor.inner.registry().remove(&supervisor.id);
     // Answer updates still queued: the session is over.
-    while let Some(command) = inbox.try_recv() {
+    while let Some(command) = supervisor.inbox.try_recv() {
         supervisor.refuse(command);
     }
     supervisor
         .status
         .update(|status| status.report = Some(report.clone()));
-    let _ = reports.send(report);
+    let _ = supervisor.reports.send(report);
 }
 
 impl<T, C, E> Supervisor<T, C, E>
@@ -88,7 +99,7 @@ where
     C: Clock,
     E: EventSink,
 {
-    async fn drive(&mut self, inbox: &Receiver<Command>) -> SessionReport {
+    async fn drive(&mut self) -> SessionReport {
         let client = self.inner.client.clone();
         let clock = client.clock();
         let mut input = Input::Wake;
@@ -100,7 +111,7 @@ where
                 Action::Acquire { uid } => {
                     let request = AcquireRequest::new(self.spec.cname.clone(), uid)
                         .with_client_request(self.spec.acquire.clone());
-                    let result = client.acquire(&self.spec.mode, &request).await;
+                    let result = Box::pin(client.acquire(&self.spec.mode, &request)).await;
                     Input::Acquired(match result {
                         Ok(response) => Answer::Ok(response.resource_id),
                         Err(error) => answer(error),
@@ -113,7 +124,8 @@ where
                         continue;
                     };
                     let request = StartRequest::new(self.spec.cname.clone(), uid, body);
-                    let result = client.start(&resource_id, &self.spec.mode, &request).await;
+                    let result =
+                        Box::pin(client.start(&resource_id, &self.spec.mode, &request)).await;
                     Input::Started(match result {
                         Ok(StartOutcome::Started { sid }) => Answer::Ok(Started::New(sid)),
                         Ok(StartOutcome::AlreadyStarted { sid }) => {
@@ -124,7 +136,7 @@ where
                 }
                 Action::Query { task } => {
                     let task = task_ref(&self.spec, &task);
-                    let result = client.query(&task).await;
+                    let result = Box::pin(client.query(&task)).await;
                     Input::Queried(match result {
                         Ok(response) => {
                             let polled = Polled {
@@ -148,7 +160,7 @@ where
                     if async_stop {
                         request.client_request = StopClientRequest::async_stop();
                     }
-                    let result = client.stop(&task, &request).await;
+                    let result = Box::pin(client.stop(&task, &request)).await;
                     Input::Stopped(match result {
                         Ok(StopOutcome::Stopped { response }) => Answer::Ok(StopAnswer::Stopped {
                             files: response
@@ -167,9 +179,9 @@ where
                 }
                 Action::Wait { until } => {
                     let sleep = clock.sleep(until.saturating_since(now));
-                    match race(sleep, inbox).await {
+                    match race(sleep, &self.inbox).await {
                         Raced::Timer => {}
-                        Raced::Message(Some(command)) => self.command(command).await,
+                        Raced::Message(Some(command)) => Box::pin(self.command(command)).await,
                         Raced::Message(None) => self.session.request_stop(),
                     }
                     Input::Wake
@@ -177,8 +189,8 @@ where
                 Action::Done => break,
             };
             // Commands that arrived during a call take effect before the next step.
-            while let Some(command) = inbox.try_recv() {
-                self.command(command).await;
+            while let Some(command) = self.inbox.try_recv() {
+                Box::pin(self.command(command)).await;
             }
         }
         self.finish()
@@ -187,16 +199,13 @@ where
     async fn command(&mut self, command: Command) {
         match command {
             Command::Stop => self.session.request_stop(),
-            Command::HandleDropped => {
-                self.handle_dropped = true;
-                match self.inner.config.leak {
-                    LeakPolicy::Stop => self.session.request_stop(),
-                    LeakPolicy::Warn => tracing::warn!(
-                        session = %self.id,
-                        "session handle dropped without stop: the task keeps recording until the recorder shuts down"
-                    ),
-                }
-            }
+            Command::HandleDropped => match self.inner.config.leak {
+                LeakPolicy::Stop => self.session.request_stop(),
+                LeakPolicy::Warn => tracing::warn!(
+                    session = %self.id,
+                    "session handle dropped without stop: the task keeps recording until the recorder shuts down"
+                ),
+            },
             Command::Update(body, reply) => {
                 let result = match self.running_task() {
                     Some(task) => {

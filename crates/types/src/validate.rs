@@ -9,6 +9,11 @@ use std::fmt;
 use crate::Mode;
 
 /// A request body that can be checked before it is sent.
+///
+/// The rules are those of spec sections 2-8: ranges, list sizes, formats, vendor
+/// codes, and which blocks each mode allows. For a mode this crate does not know
+/// (such as the preview `raw`), the mode-specific rules are not enforced and the
+/// others are.
 pub trait Validate {
     /// Checks the body for the recording `mode` it will be sent with (the `{mode}`
     /// path segment; for acquire, the mode the later start will use). Returns the

@@ -4,7 +4,6 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use base64::Engine as _;
 use bytes::Bytes;
 use cloudrec_types::{Endpoint, Mode};
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
@@ -152,34 +151,110 @@ pub(crate) async fn handle(
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, CloseConnection> {
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let route = route(&method, &path);
+    let route = route(&method, request.uri().path());
     if let Route::Admin(rest) = &route {
         let body = read_body(request.into_body()).await;
         return Ok(admin(&shared, &method, rest, body));
     }
-    let endpoint = match &route {
-        Route::Api { endpoint, .. } => Some(*endpoint),
-        _ => None,
-    };
-    let seq = shared.lock().log_request(method.as_str(), &path, endpoint);
     let (parts, body) = request.into_parts();
     let body = read_body(body).await;
-    let outcome = serve_api(&shared, &route, &parts, body).await;
-    let (status, fault) = match &outcome {
-        Served::Reply(reply, fault) => (Some(reply.status), *fault),
-        Served::Close(fault) => (None, Some(*fault)),
+    let json_body: Option<Value> = body
+        .as_deref()
+        .filter(|bytes| !bytes.is_empty())
+        .and_then(|bytes| serde_json::from_slice(bytes).ok());
+    let (endpoint, sid) = match &route {
+        Route::Api { endpoint, sid, .. } => (Some(*endpoint), sid.as_deref()),
+        _ => (None, None),
     };
-    shared.lock().log_outcome(seq, status, fault);
-    match outcome {
-        Served::Reply(reply, _) => Ok(json_response(reply.status, &reply.body)),
-        Served::Close(_) => Err(CloseConnection),
-    }
+    let call = Call {
+        route: &route,
+        parts: &parts,
+        body: body.as_ref(),
+        json_body: json_body.as_ref(),
+    };
+    // The common case takes the lock once: log, fault matching and the call.
+    let (seq, action) = {
+        let mut state = shared.lock();
+        let seq = state.log_request(method.as_str(), parts.uri.path(), endpoint);
+        let decision = if route == Route::Unknown {
+            FaultDecision::None
+        } else {
+            let body_cname = json_body
+                .as_ref()
+                .and_then(|b| b.get("cname"))
+                .and_then(Value::as_str);
+            state.match_fault(endpoint, sid, body_cname)
+        };
+        match decision {
+            FaultDecision::None => {
+                let reply = dispatch(&mut state, &call, None);
+                state.log_outcome(seq, Some(reply.status), None);
+                (seq, Err(reply))
+            }
+            FaultDecision::Fire(action) => (seq, Ok(action)),
+        }
+    };
+    let action = match action {
+        Err(reply) => return Ok(finish(reply).await),
+        Ok(action) => action,
+    };
+    let mut recovery_for_new_task = None;
+    let fault = match action {
+        FaultAction::Respond { status, body } => {
+            shared
+                .lock()
+                .log_outcome(seq, Some(status), Some("respond"));
+            return Ok(json_response(status, &body));
+        }
+        FaultAction::Hang => {
+            tokio::time::sleep(shared.hang_limit).await;
+            shared.lock().log_outcome(seq, None, Some("hang"));
+            return Err(CloseConnection);
+        }
+        FaultAction::Close => {
+            shared.lock().log_outcome(seq, None, Some("close"));
+            return Err(CloseConnection);
+        }
+        FaultAction::Delay { ms } => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            "delay"
+        }
+        FaultAction::RecoveryWindow { seconds } => {
+            let length = Duration::try_from_secs_f64(seconds).unwrap_or(Duration::ZERO);
+            match sid {
+                Some(sid) => {
+                    shared
+                        .lock()
+                        .start_recovery_window(&TaskSelector::Sid(sid.to_owned()), length);
+                }
+                None => recovery_for_new_task = Some(length),
+            }
+            "recovery_window"
+        }
+    };
+    let reply = {
+        let mut state = shared.lock();
+        let reply = dispatch(&mut state, &call, recovery_for_new_task);
+        state.log_outcome(seq, Some(reply.status), Some(fault));
+        reply
+    };
+    Ok(finish(reply).await)
 }
 
-enum Served {
-    Reply(Reply, Option<&'static str>),
-    Close(&'static str),
+/// Waits what the reply asks for, then encodes it.
+async fn finish(reply: Reply) -> Response<Full<Bytes>> {
+    if let Some(wait) = reply.wait {
+        tokio::time::sleep(wait).await;
+    }
+    json_response(reply.status, &reply.body)
+}
+
+/// What a request brings to the dispatcher.
+struct Call<'a> {
+    route: &'a Route,
+    parts: &'a http::request::Parts,
+    body: Option<&'a Bytes>,
+    json_body: Option<&'a Value>,
 }
 
 async fn read_body(body: Incoming) -> Option<Bytes> {
@@ -188,97 +263,6 @@ async fn read_body(body: Incoming) -> Option<Bytes> {
         .await
         .ok()
         .map(http_body_util::Collected::to_bytes)
-}
-
-async fn serve_api(
-    shared: &Shared,
-    route: &Route,
-    parts: &http::request::Parts,
-    body: Option<Bytes>,
-) -> Served {
-    if *route == Route::Unknown {
-        return Served::Reply(
-            Reply::gateway(404, "no Route matched with those values"),
-            None,
-        );
-    }
-    let json_body: Option<Value> = body
-        .as_deref()
-        .filter(|bytes| !bytes.is_empty())
-        .and_then(|bytes| serde_json::from_slice(bytes).ok());
-    let (endpoint, sid) = match route {
-        Route::Api { endpoint, sid, .. } => (Some(*endpoint), sid.as_deref()),
-        _ => (None, None),
-    };
-    let body_cname = json_body
-        .as_ref()
-        .and_then(|b| b.get("cname"))
-        .and_then(Value::as_str);
-    let decision = shared.lock().match_fault(endpoint, sid, body_cname);
-    let mut fault: Option<&'static str> = None;
-    let mut recovery_for_new_task: Option<f64> = None;
-    if let FaultDecision::Fire(action) = decision {
-        match action {
-            FaultAction::Respond { status, body } => {
-                return Served::Reply(Reply::new(status, body), Some("respond"));
-            }
-            FaultAction::Delay { ms } => {
-                fault = Some("delay");
-                tokio::time::sleep(Duration::from_millis(ms)).await;
-            }
-            FaultAction::Hang => {
-                tokio::time::sleep(shared.hang_limit).await;
-                return Served::Close("hang");
-            }
-            FaultAction::Close => return Served::Close("close"),
-            FaultAction::RecoveryWindow { seconds } => {
-                fault = Some("recovery_window");
-                let length = Duration::try_from_secs_f64(seconds).unwrap_or(Duration::ZERO);
-                match sid {
-                    Some(sid) => {
-                        shared
-                            .lock()
-                            .start_recovery_window(&TaskSelector::Sid(sid.to_owned()), length);
-                    }
-                    None => recovery_for_new_task = Some(seconds),
-                }
-            }
-        }
-    }
-    let reply = gateway_and_dispatch(shared, route, parts, body, json_body, recovery_for_new_task);
-    if let Some(wait) = reply.wait {
-        tokio::time::sleep(wait).await;
-    }
-    Served::Reply(reply, fault)
-}
-
-fn check_auth(shared: &Shared, parts: &http::request::Parts) -> Option<Reply> {
-    let Some(header) = parts.headers.get(AUTHORIZATION) else {
-        return Some(Reply::gateway(401, "Unauthorized"));
-    };
-    let invalid = || Some(Reply::gateway(401, "Invalid authentication credentials"));
-    let Some(encoded) = header
-        .to_str()
-        .ok()
-        .and_then(|value| value.strip_prefix("Basic "))
-    else {
-        return invalid();
-    };
-    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else {
-        return invalid();
-    };
-    let Ok(text) = std::str::from_utf8(&decoded) else {
-        return invalid();
-    };
-    let Some((id, secret)) = text.split_once(':') else {
-        return invalid();
-    };
-    let state = shared.lock();
-    if id == state.config.customer_id && secret == state.config.customer_secret.expose() {
-        None
-    } else {
-        invalid()
-    }
 }
 
 fn is_json_content_type(parts: &http::request::Parts) -> bool {
@@ -291,15 +275,12 @@ fn is_json_content_type(parts: &http::request::Parts) -> bool {
     })
 }
 
-fn gateway_and_dispatch(
-    shared: &Shared,
-    route: &Route,
-    parts: &http::request::Parts,
-    body: Option<Bytes>,
-    json_body: Option<Value>,
-    recovery_for_new_task: Option<f64>,
-) -> Reply {
-    if let Some(refusal) = check_auth(shared, parts) {
+/// The gateway checks (auth, App ID, rate), then the endpoint itself.
+fn dispatch(state: &mut State, call: &Call<'_>, recovery_for_new_task: Option<Duration>) -> Reply {
+    if *call.route == Route::Unknown {
+        return Reply::gateway(404, "no Route matched with those values");
+    }
+    if let Some(refusal) = state.check_auth(call.parts.headers.get(AUTHORIZATION)) {
         return refusal;
     }
     let Route::Api {
@@ -308,11 +289,10 @@ fn gateway_and_dispatch(
         resource_id,
         sid,
         mode,
-    } = route
+    } = call.route
     else {
         return State::ncs_ip();
     };
-    let mut state = shared.lock();
     if app_id != state.config.app_id.as_str() {
         return Reply::gateway(400, "appid is invalid");
     }
@@ -325,11 +305,11 @@ fn gateway_and_dispatch(
     if *endpoint == Endpoint::Query {
         return state.query(resource_id, sid, &mode);
     }
-    if !is_json_content_type(parts) {
+    if !is_json_content_type(call.parts) {
         return Reply::service(400, 2, "Content-Type: must be application/json");
     }
-    let Some(json_body) = json_body else {
-        let reason = match body {
+    let Some(json_body) = call.json_body else {
+        let reason = match call.body {
             None => "body: too large or unreadable; send at most 1 MiB",
             Some(bytes) if bytes.is_empty() => "body: is required here; send a JSON object",
             Some(_) => "body: is not valid JSON",
@@ -337,18 +317,17 @@ fn gateway_and_dispatch(
         return Reply::service(400, 2, reason);
     };
     match endpoint {
-        Endpoint::Acquire => state.acquire(&json_body),
+        Endpoint::Acquire => state.acquire(json_body),
         Endpoint::Start => {
-            let (reply, new_sid) = state.start(resource_id, &mode, &json_body);
-            if let (Some(new_sid), Some(seconds)) = (new_sid, recovery_for_new_task) {
-                let length = Duration::try_from_secs_f64(seconds).unwrap_or(Duration::ZERO);
+            let (reply, new_sid) = state.start(resource_id, &mode, json_body);
+            if let (Some(new_sid), Some(length)) = (new_sid, recovery_for_new_task) {
                 state.start_recovery_window(&TaskSelector::Sid(new_sid), length);
             }
             reply
         }
-        Endpoint::Update => state.update(resource_id, sid, &mode, &json_body),
-        Endpoint::UpdateLayout => state.update_layout(resource_id, sid, &mode, &json_body),
-        Endpoint::Stop => state.stop(resource_id, sid, &mode, &json_body),
+        Endpoint::Update => state.update(resource_id, sid, &mode, json_body),
+        Endpoint::UpdateLayout => state.update_layout(resource_id, sid, &mode, json_body),
+        Endpoint::Stop => state.stop(resource_id, sid, &mode, json_body),
         Endpoint::Query => state.query(resource_id, sid, &mode),
     }
 }

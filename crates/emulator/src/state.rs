@@ -188,6 +188,8 @@ pub(crate) struct State {
     log: VecDeque<RequestRecord>,
     seq: u64,
     bucket: Bucket,
+    /// The `Authorization` value of the configured credentials.
+    expected_auth: String,
 }
 
 /// What the fault matcher decided for a call.
@@ -203,6 +205,8 @@ impl State {
         let clock = ScaledClock::new(config.time_scale);
         let faults = config.faults.iter().cloned().map(ActiveRule::new).collect();
         let tokens = f64::from(config.rate_limit_per_sec);
+        let expected_auth =
+            basic_authorization(&config.customer_id, config.customer_secret.expose());
         Self {
             config,
             clock,
@@ -216,6 +220,7 @@ impl State {
                 tokens,
                 last: Instant::now(),
             },
+            expected_auth,
         }
     }
 
@@ -314,6 +319,33 @@ impl State {
     }
 
     // ----- gateway checks -----------------------------------------------------------
+
+    /// The gateway's answer to missing or wrong Basic credentials, if they are.
+    pub(crate) fn check_auth(&self, header: Option<&http::HeaderValue>) -> Option<Reply> {
+        let Some(header) = header else {
+            return Some(Reply::gateway(401, "Unauthorized"));
+        };
+        if header.as_bytes() == self.expected_auth.as_bytes() {
+            return None;
+        }
+        // Tolerate another spelling of the scheme and padding around the token.
+        let accepted = header
+            .to_str()
+            .ok()
+            .and_then(|value| value.trim().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+            .and_then(|(_, token)| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(token.trim())
+                    .ok()
+            })
+            .is_some_and(|decoded| basic_authorization_bytes(&decoded) == self.expected_auth);
+        if accepted {
+            None
+        } else {
+            Some(Reply::gateway(401, "Invalid authentication credentials"))
+        }
+    }
 
     /// Takes a token from the App ID's bucket; false when the rate is exceeded.
     pub(crate) fn admit(&mut self) -> bool {
@@ -845,6 +877,18 @@ fn web_service<'a>(client_request: &'a Value, name: &str) -> Option<&'a Value> {
         .iter()
         .find(|service| service.get("serviceName").and_then(Value::as_str) == Some(name))?
         .get("serviceParam")
+}
+
+/// The `Authorization` header value for Basic credentials.
+fn basic_authorization(id: &str, secret: &str) -> String {
+    basic_authorization_bytes(format!("{id}:{secret}").as_bytes())
+}
+
+fn basic_authorization_bytes(pair: &[u8]) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
 }
 
 fn new_resource_id() -> String {

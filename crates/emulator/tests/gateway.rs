@@ -58,6 +58,11 @@ async fn missing_and_wrong_credentials_answer_401() {
         let answer = client.send("GET", "/v1/ncs/ip", None).await;
         assert_eq!(answer.status, 401, "{auth}");
     }
+    // The scheme is case-insensitive.
+    let right = basic("cloudrec-emulator", "emulator-secret");
+    client.auth = Some(right.replacen("Basic", "basic", 1));
+    let answer = client.send("POST", &client.api("/acquire"), Some(&body)).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
 }
 
 #[tokio::test]

@@ -16,6 +16,7 @@ mod connection;
 mod demo;
 mod driver;
 mod emulator_cmd;
+mod events_cmd;
 mod events_out;
 mod exit;
 mod explain_cmd;
@@ -63,6 +64,11 @@ enum Command {
     Explain(explain_cmd::ExplainArgs),
     /// Serve a local Cloud Recording emulator until Ctrl-C.
     Emulator(emulator_cmd::EmulatorArgs),
+    /// Read the events published to RabbitMQ.
+    Events {
+        #[command(subcommand)]
+        command: events_cmd::EventsCommand,
+    },
     /// Send one acquire request (JSON body from --body FILE or stdin).
     Acquire(raw::AcquireArgs),
     /// Send one start request.
@@ -121,6 +127,7 @@ async fn run(cli: Cli) -> Result<Exit, Fail> {
         Command::Record(args) => record::run(&args, ctrl_c()).await,
         Command::Explain(args) => explain_cmd::run(&args).map(|()| Exit::Ok),
         Command::Emulator(args) => emulator_cmd::run(&args).await,
+        Command::Events { command } => events_cmd::run(&command).await,
         Command::Acquire(args) => raw::acquire(&args).await,
         Command::Start(args) => raw::start(&args).await,
         Command::Query(args) => raw::query(&args).await,

@@ -1,0 +1,187 @@
+//! `cloudrec events tail`: prints the events published to RabbitMQ as they arrive.
+
+use clap::{Args, Subcommand};
+use cloudrec_events::{CloudEvent, DEFAULT_EXCHANGE, DEFAULT_URL};
+use futures_util::StreamExt;
+use lapin::options::{
+    BasicConsumeOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+};
+use lapin::types::FieldTable;
+use lapin::{Connection, ConnectionProperties, ExchangeKind};
+
+use crate::exit::{Exit, Fail};
+
+/// What to do with events.
+#[derive(Subcommand, Debug)]
+pub(crate) enum EventsCommand {
+    /// Print events published to RabbitMQ as they arrive, until Ctrl-C.
+    Tail(TailArgs),
+}
+
+/// `events tail`.
+#[derive(Args, Debug)]
+pub(crate) struct TailArgs {
+    /// The broker (default amqp://127.0.0.1:5672/%2f).
+    #[arg(long, env = "CLOUDREC_AMQP_URL", hide_env_values = true)]
+    amqp_url: Option<String>,
+    /// Which events: a topic pattern over the routing keys, e.g. `session.*` or
+    /// `error.#` (default `#`, every event).
+    #[arg(long, default_value = "#")]
+    routing_key: String,
+    /// The exchange the events are published to.
+    #[arg(long, default_value = DEFAULT_EXCHANGE)]
+    exchange: String,
+    /// Print each CloudEvent as one JSON line instead of a readable line.
+    #[arg(long)]
+    json: bool,
+    /// Exit after this many events.
+    #[arg(long)]
+    count: Option<u64>,
+}
+
+pub(crate) async fn run(command: &EventsCommand) -> Result<Exit, Fail> {
+    match command {
+        EventsCommand::Tail(args) => tail(args).await,
+    }
+}
+
+async fn tail(args: &TailArgs) -> Result<Exit, Fail> {
+    let url = args
+        .amqp_url
+        .clone()
+        .unwrap_or_else(|| DEFAULT_URL.to_owned());
+    let shown = redact(&url);
+    let broker = |what: &str, error: lapin::Error| {
+        let detail = scrub(&error.to_string(), &url);
+        Fail::new(
+            Exit::Unreachable,
+            format!(
+                "{what} at {shown} failed ({detail}); is RabbitMQ running? start it with `rabbitmq-server -detached`"
+            ),
+        )
+    };
+    let connection = Connection::connect(&url, ConnectionProperties::default())
+        .await
+        .map_err(|e| broker("connecting to RabbitMQ", e))?;
+    let channel = connection
+        .create_channel()
+        .await
+        .map_err(|e| broker("opening a channel", e))?;
+    channel
+        .exchange_declare(
+            args.exchange.as_str().into(),
+            ExchangeKind::Topic,
+            ExchangeDeclareOptions {
+                durable: true,
+                ..ExchangeDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .map_err(|e| broker("declaring the exchange", e))?;
+    // A private queue that disappears with this command.
+    let queue = channel
+        .queue_declare(
+            "".into(),
+            QueueDeclareOptions {
+                exclusive: true,
+                auto_delete: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .map_err(|e| broker("declaring a queue", e))?;
+    channel
+        .queue_bind(
+            queue.name().as_str().into(),
+            args.exchange.as_str().into(),
+            args.routing_key.as_str().into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .map_err(|e| broker("binding the queue", e))?;
+    let mut consumer = channel
+        .basic_consume(
+            queue.name().as_str().into(),
+            "cloudrec-events-tail".into(),
+            BasicConsumeOptions {
+                no_ack: true,
+                ..BasicConsumeOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .map_err(|e| broker("consuming", e))?;
+    eprintln!(
+        "tailing exchange {} at {shown}, routing key {} (Ctrl-C stops)",
+        args.exchange, args.routing_key
+    );
+    let mut seen = 0_u64;
+    loop {
+        let delivery = tokio::select! {
+            delivery = consumer.next() => delivery,
+            _ = tokio::signal::ctrl_c() => break,
+        };
+        let Some(delivery) = delivery else {
+            return Err(Fail::new(
+                Exit::Unreachable,
+                format!("RabbitMQ at {shown} closed the consumer; run the command again"),
+            ));
+        };
+        let delivery = delivery.map_err(|e| broker("receiving", e))?;
+        match CloudEvent::from_json(&delivery.data) {
+            Ok(event) if args.json => {
+                println!("{}", String::from_utf8_lossy(&event.to_json()));
+            }
+            Ok(event) => println!("{}", line(&event, delivery.routing_key.as_str())),
+            Err(error) => eprintln!("skipping a message that is not a cloudrec event: {error}"),
+        }
+        seen += 1;
+        if args.count.is_some_and(|count| seen >= count) {
+            break;
+        }
+    }
+    let _ = connection.close(200, "bye".into()).await;
+    Ok(Exit::Ok)
+}
+
+fn line(event: &CloudEvent, routing_key: &str) -> String {
+    let time = humantime::format_rfc3339_millis(event.time());
+    format!(
+        "{time}  {:<24} {:<44} {}  {}",
+        routing_key,
+        event.event_type(),
+        event.subject().unwrap_or("-"),
+        serde_json::to_string(event.data()).unwrap_or_default()
+    )
+}
+
+/// The URL with its password masked.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// `text` with the URL's password replaced, should a library quote it.
+fn scrub(text: &str, url: &str) -> String {
+    let password = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.rsplit_once('@'))
+        .and_then(|(userinfo, _)| userinfo.split_once(':'))
+        .map(|(_, password)| password)
+        .filter(|password| !password.is_empty());
+    match password {
+        Some(password) => text.replace(password, "***"),
+        None => text.to_owned(),
+    }
+}

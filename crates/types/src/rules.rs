@@ -876,21 +876,34 @@ fn check_extension(config: &ExtensionServiceConfig, path: &Path<'_>) -> Checked 
             (ServiceName::RtmpPublish, ServiceParam::RtmpPublish(params)) => {
                 check_rtmp_outputs(&params.outputs, &param_path.key("outputs"))?;
             }
-            (ServiceName::WebRecorder, _) => {
+            (ServiceName::WebRecorder, param) => {
                 return Err(param_path.error(Rule::Format {
                     expected: "web recorder parameters (url, audioProfile, videoWidth, videoHeight, maxRecordingHour)",
-                    got: "another shape".to_owned(),
+                    got: shape_problem::<WebRecorderParams>(param),
                 }));
             }
-            _ => {
+            (_, param) => {
                 return Err(param_path.error(Rule::Format {
                     expected: "RTMP parameters ({\"outputs\":[{\"rtmpUrl\":...}]})",
-                    got: "another shape".to_owned(),
+                    got: shape_problem::<crate::start::RtmpPublishParams>(param),
                 }));
             }
         }
     }
     Ok(())
+}
+
+/// Why `param` does not have the shape `T`, in serde's words (e.g. ``missing
+/// field `maxRecordingHour` ``). Service parameters carry no credentials.
+fn shape_problem<T: serde::de::DeserializeOwned>(param: &ServiceParam) -> String {
+    let value = match serde_json::to_value(param) {
+        Ok(value) => value,
+        Err(_) => return "another shape".to_owned(),
+    };
+    match serde_json::from_value::<T>(value) {
+        Ok(_) => "the parameters of another service".to_owned(),
+        Err(error) => error.to_string(),
+    }
 }
 
 fn check_web_recorder(params: &WebRecorderParams, path: &Path<'_>) -> Checked {

@@ -1569,3 +1569,15 @@ fn legacy_scene_two_blocks() {
         "clientRequest.appsCollection"
     );
 }
+
+#[test]
+fn service_param_shape_problems_name_the_missing_field() {
+    let mut body = web_start();
+    remove(&mut body, &format!("{WEB}/maxRecordingHour"));
+    let error = check::<StartRequest>(&body, &Mode::Web).unwrap_err();
+    assert_eq!(
+        error.field(),
+        "clientRequest.extensionServiceConfig.extensionServices[0].serviceParam"
+    );
+    assert!(error.to_string().contains("maxRecordingHour"), "{error}");
+}

@@ -60,6 +60,8 @@ mod transport;
 pub use builder::{DEFAULT_MAX_RESPONSE_BODY, HyperTransportBuilder};
 pub use clock::TokioClock;
 pub use error::BuildError;
-pub use resolver::{DEFAULT_REFRESH, Lookup, RefreshingResolver, ResolveError, SystemLookup};
+pub use resolver::{
+    DEFAULT_REFRESH, LOOKUP_TIMEOUT, Lookup, RefreshingResolver, ResolveError, SystemLookup,
+};
 pub use timeouts::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, MIN_STOP_TIMEOUT};
 pub use transport::{HyperTransport, JSON_CONTENT_TYPE, USER_AGENT_VALUE};

@@ -15,6 +15,9 @@ use tokio::time::Instant;
 /// How long resolved addresses are used before the name is looked up again.
 pub const DEFAULT_REFRESH: Duration = Duration::from_secs(30);
 
+/// How long one lookup may take before it counts as failed.
+pub const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Looks a host name up in DNS. [`SystemLookup`] is the real one; tests inject
 /// their own to simulate a DNS outage.
 #[async_trait]
@@ -50,6 +53,12 @@ pub enum ResolveError {
         #[source]
         source: io::Error,
     },
+    /// The lookup took longer than [`LOOKUP_TIMEOUT`].
+    #[error("dns lookup of {host} timed out: check the network's DNS servers")]
+    TimedOut {
+        /// The host name that was looked up.
+        host: String,
+    },
     /// The lookup succeeded but returned no address.
     #[error("dns lookup of {host} returned no address: check the host name")]
     NoAddress {
@@ -61,7 +70,7 @@ pub enum ResolveError {
 /// The regional domain pool's name resolver.
 ///
 /// Each host name is looked up again once its addresses are older than the refresh
-/// interval (30 s by default). When a fresh lookup fails, the last good addresses
+/// interval (30 s by default); a lookup that takes over [`LOOKUP_TIMEOUT`] fails. When a fresh lookup fails, the last good addresses
 /// stay in use, so a DNS outage does not break a host that is still reachable;
 /// [`resolves`](Self::resolves) still reports the failure, so the failover plan can
 /// move to a name that resolves. Cheap to clone: clones share the cache.
@@ -155,14 +164,18 @@ impl RefreshingResolver {
     }
 
     async fn refresh(&self, key: &str) -> Result<Arc<[IpAddr]>, ResolveError> {
-        let outcome = match self.inner.lookup.lookup(key).await {
-            Ok(addrs) if addrs.is_empty() => Err(ResolveError::NoAddress {
+        let lookup = tokio::time::timeout(LOOKUP_TIMEOUT, self.inner.lookup.lookup(key));
+        let outcome = match lookup.await {
+            Ok(Ok(addrs)) if addrs.is_empty() => Err(ResolveError::NoAddress {
                 host: key.to_owned(),
             }),
-            Ok(addrs) => Ok(Arc::<[IpAddr]>::from(addrs)),
-            Err(source) => Err(ResolveError::Lookup {
+            Ok(Ok(addrs)) => Ok(Arc::<[IpAddr]>::from(addrs)),
+            Ok(Err(source)) => Err(ResolveError::Lookup {
                 host: key.to_owned(),
                 source,
+            }),
+            Err(_elapsed) => Err(ResolveError::TimedOut {
+                host: key.to_owned(),
             }),
         };
         let now = Instant::now();

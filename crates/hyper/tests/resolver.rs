@@ -249,3 +249,33 @@ async fn first_resolving_follows_the_core_failover_plan() {
         Some("https://api-eu-west-1.agora.io")
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_hung_lookup_fails_after_the_lookup_timeout_and_keeps_the_last_good() {
+    /// Answers once, then hangs forever.
+    #[derive(Default)]
+    struct AnswersOnce(Mutex<bool>);
+    #[async_trait]
+    impl Lookup for AnswersOnce {
+        async fn lookup(&self, _host: &str) -> io::Result<Vec<IpAddr>> {
+            let answered = std::mem::replace(&mut *self.0.lock().unwrap(), true);
+            if answered {
+                std::future::pending::<()>().await;
+            }
+            Ok(vec![ip("192.0.2.3")])
+        }
+    }
+    let resolver = RefreshingResolver::with_lookup(AnswersOnce::default(), REFRESH);
+    assert!(resolver.resolves("api.agora.io").await);
+    tokio::time::advance(REFRESH).await;
+    // Paused time jumps over the lookup timeout once everything is idle.
+    assert!(!resolver.resolves("api.agora.io").await);
+    assert_eq!(
+        &*resolver.resolve("api.agora.io").await.unwrap(),
+        &[ip("192.0.2.3")]
+    );
+
+    let fresh = RefreshingResolver::with_lookup(AnswersOnce(Mutex::new(true)), REFRESH);
+    let error = fresh.resolve("api.agora.io").await.unwrap_err();
+    assert!(matches!(error, ResolveError::TimedOut { .. }), "{error}");
+}

@@ -5,21 +5,22 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Args;
+use cloudrec_core::SessionSpec;
 use cloudrec_emulator::{
     DEFAULT_APP_ID, DEFAULT_CUSTOMER_ID, DEFAULT_CUSTOMER_SECRET, Emulator, EmulatorConfig,
     FaultRule,
 };
 use cloudrec_types::{
-    AcquireClientRequest, AppId, AudioUidList, Cname, LayoutConfig, Mode, Secret,
-    StartClientRequest, StorageConfig, StorageVendor, StreamSubscribe, TranscodingConfig, Uid,
-    UpdateClientRequest, UpdateLayoutClientRequest, VideoUidList,
+    AppId, AudioUidList, Cname, LayoutConfig, Mode, Secret, StartClientRequest, StorageConfig,
+    StorageVendor, StreamSubscribe, TranscodingConfig, Uid, UpdateClientRequest,
+    UpdateLayoutClientRequest, VideoUidList,
 };
 
 use crate::connection::{Credentials, Target, build_client, quick_retry_policy};
-use crate::driver::{self, SessionSpec, Step, Timing};
 use crate::events_out::EventsOut;
 use crate::exit::{Exit, Fail};
 use crate::report::{EventFormat, Reporter};
+use crate::session::{self, Step, Timing};
 use crate::summary;
 
 /// Runs the demo.
@@ -99,17 +100,12 @@ pub(crate) async fn run(
         0xDE40,
     )?;
     let spec = demo_spec()?;
-    let timing = Timing {
-        first_query: scaled(Duration::from_secs(5), scale),
-        poll_interval: scaled(Duration::from_secs(10), scale),
-        running_timeout: scaled(Duration::from_secs(90), scale),
-        recovery_window: scaled(Duration::from_secs(90), scale),
-        max_restarts: 2,
-        duration: Some(Duration::ZERO),
-    };
+    // The documented timings (a query every 10 s here), as fast as emulator time runs.
+    let timing = Timing::with(Duration::from_secs(10), Duration::from_secs(90)).scaled(scale);
+    let recorder = session::recorder(client, timing, None)?;
     let script = demo_script(scale);
-    let end = driver::run(&client, &spec, timing, script, stop).await;
-    drop(client);
+    let end = session::run(&recorder, spec, timing, script, Some(Duration::ZERO), stop).await;
+    drop(recorder);
     let (tally, elapsed) = reporter.finish().await;
     let published = events_out.finish().await;
     let left = emulator.tasks().len();
@@ -163,13 +159,7 @@ fn demo_spec() -> Result<SessionSpec, Fail> {
     let start = StartClientRequest::mix(storage)
         .with_transcoding(TranscodingConfig::new(640, 360, 15, 500))
         .with_mp4();
-    Ok(SessionSpec {
-        mode: Mode::Mix,
-        cname,
-        uid,
-        acquire: AcquireClientRequest::default(),
-        start,
-    })
+    Ok(SessionSpec::new(Mode::Mix, cname, uid, start))
 }
 
 /// While recording: a custom two-window layout, then audio from one user only.

@@ -14,7 +14,6 @@
 
 mod connection;
 mod demo;
-mod driver;
 mod emulator_cmd;
 mod events_cmd;
 mod events_out;
@@ -23,6 +22,7 @@ mod explain_cmd;
 mod raw;
 mod record;
 mod report;
+mod session;
 mod summary;
 
 use std::process::ExitCode;

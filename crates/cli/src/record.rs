@@ -3,15 +3,15 @@
 use std::time::Duration;
 
 use clap::Args;
-use cloudrec_core::RetryPolicy;
+use cloudrec_core::{RetryPolicy, SessionSpec};
 use cloudrec_types::{AcquireClientRequest, Cname, StartClientRequest, Uid};
 
 use crate::connection::Connection;
-use crate::driver::{self, SessionSpec, Timing};
 use crate::events_out::EventsOut;
 use crate::exit::{Exit, Fail};
 use crate::raw::{decode_json, parse_mode};
 use crate::report::{EventFormat, Reporter};
+use crate::session::{self, Timing};
 use crate::summary;
 
 /// Records one channel.
@@ -47,6 +47,10 @@ pub(crate) struct RecordArgs {
     /// How long a task may answer 404 (failing over) before it is declared lost.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "90s")]
     recovery_window: Duration,
+    /// Keep the live task in this journal file (JSON lines, fsynced), so that
+    /// `cloudrec recover --journal PATH` can stop it after a crash.
+    #[arg(long)]
+    journal: Option<String>,
     /// Also publish every event to RabbitMQ at this AMQP URL.
     #[arg(long, env = "CLOUDREC_AMQP_URL")]
     amqp_url: Option<String>,
@@ -86,28 +90,16 @@ pub(crate) async fn run(
     } else {
         AcquireClientRequest::default()
     };
-    let spec = SessionSpec {
-        mode,
-        cname,
-        uid,
-        acquire,
-        start,
-    };
+    let spec = SessionSpec::new(mode, cname, uid, start).with_acquire(acquire);
     let events_out = EventsOut::start(args.amqp_url.as_deref())?;
     let reporter = Reporter::start(args.events, true, events_out.pipeline());
     let client = args
         .connection
         .client(reporter.sink(), RetryPolicy::default())?;
-    let timing = Timing {
-        first_query: Duration::from_secs(5).min(args.poll_interval),
-        poll_interval: args.poll_interval,
-        running_timeout: Duration::from_secs(90),
-        recovery_window: args.recovery_window,
-        max_restarts: 2,
-        duration: args.duration,
-    };
-    let end = driver::run(&client, &spec, timing, Vec::new(), stop).await;
-    drop(client);
+    let timing = Timing::with(args.poll_interval, args.recovery_window);
+    let recorder = session::recorder(client, timing, args.journal.as_deref())?;
+    let end = session::run(&recorder, spec, timing, Vec::new(), args.duration, stop).await;
+    drop(recorder);
     let (tally, elapsed) = reporter.finish().await;
     let published = events_out.finish().await;
     summary::print(

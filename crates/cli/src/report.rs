@@ -27,7 +27,7 @@ pub(crate) enum EventFormat {
 /// to the reporter, and to the AMQP pipeline when one is configured. Never blocks.
 #[derive(Clone)]
 pub(crate) struct CliSink {
-    tx: mpsc::UnboundedSender<Event>,
+    tx: mpsc::UnboundedSender<Msg>,
     pipeline: Option<Pipeline>,
 }
 
@@ -36,8 +36,15 @@ impl EventSink for CliSink {
         if let Some(pipeline) = &self.pipeline {
             pipeline.emit(event.clone());
         }
-        let _ = self.tx.send(event);
+        let _ = self.tx.send(Msg::Event(Box::new(event)));
     }
+}
+
+/// What the printing task receives.
+enum Msg {
+    Event(Box<Event>),
+    /// Everything sent before was printed: answer and stop.
+    Flush(tokio::sync::oneshot::Sender<()>),
 }
 
 /// Counts kept from the events, for the progress line and the summary.
@@ -65,7 +72,7 @@ impl Reporter {
     /// Starts printing events in `format`; with `progress`, a spinner line on a
     /// terminal (plain lines otherwise). Events also go to `pipeline`.
     pub(crate) fn start(format: EventFormat, progress: bool, pipeline: Option<Pipeline>) -> Self {
-        let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
+        let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
         let tally = Arc::new(Mutex::new(Tally::default()));
         let started = Instant::now();
         let bar = (progress && std::io::stdout().is_terminal()).then(|| {
@@ -83,7 +90,14 @@ impl Reporter {
             let tally = Arc::clone(&tally);
             let bar = bar.clone();
             tokio::spawn(async move {
-                while let Some(event) = rx.recv().await {
+                while let Some(msg) = rx.recv().await {
+                    let event = match msg {
+                        Msg::Event(event) => event,
+                        Msg::Flush(done) => {
+                            let _ = done.send(());
+                            break;
+                        }
+                    };
                     let snapshot = {
                         let mut tally = tally.lock().unwrap_or_else(PoisonError::into_inner);
                         count(&mut tally, &event);
@@ -142,10 +156,11 @@ impl Reporter {
             bar,
             started,
         } = self;
-        drop(sink);
-        // Every clone of the sink lives in the client, dropped by the caller
-        // before finishing; wait a bounded time for the queue to drain.
-        let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        let (done, flushed) = tokio::sync::oneshot::channel();
+        let _ = sink.tx.send(Msg::Flush(done));
+        // The printing task answers once it printed everything sent before.
+        let _ = tokio::time::timeout(Duration::from_secs(5), flushed).await;
+        task.abort();
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }

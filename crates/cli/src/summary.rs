@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use cloudrec_core::SessionState;
 
-use crate::driver::SessionEnd;
 use crate::exit::Exit;
 use crate::report::Tally;
+use crate::session::SessionEnd;
 
 /// The exit code of a session that ended in `state`.
 pub(crate) fn exit_for(state: SessionState) -> Exit {
@@ -52,6 +52,16 @@ pub(crate) fn table(
     rows.push(("events", tally.events.to_string()));
     if let Some(published) = published {
         rows.push(("rabbitmq", published.to_owned()));
+    }
+    for task in &end.unconfirmed {
+        rows.push((
+            "not confirmed stopped",
+            format!(
+                "sid {} (resource {})",
+                task.sid.as_str(),
+                task.resource_id.as_str()
+            ),
+        ));
     }
     if let Some(left) = tasks_left {
         rows.push(("tasks left running", left.to_string()));

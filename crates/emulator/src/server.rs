@@ -135,7 +135,11 @@ fn route(method: &Method, path: &str) -> Route {
 
 fn json_response(status: u16, body: &Value) -> Response<Full<Bytes>> {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
-    let mut response = Response::new(Full::new(Bytes::from(bytes)));
+    encoded_response(status, Bytes::from(bytes))
+}
+
+fn encoded_response(status: u16, bytes: Bytes) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(bytes));
     *response.status_mut() =
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     response.headers_mut().insert(
@@ -246,7 +250,10 @@ async fn finish(reply: Reply) -> Response<Full<Bytes>> {
     if let Some(wait) = reply.wait {
         tokio::time::sleep(wait).await;
     }
-    json_response(reply.status, &reply.body)
+    match reply.encoded {
+        Some(bytes) => encoded_response(reply.status, bytes),
+        None => json_response(reply.status, &reply.body),
+    }
 }
 
 /// What a request brings to the dispatcher.

@@ -4,6 +4,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use bytes::Bytes;
 use cloudrec_types::{Endpoint, Mode};
 use rand::Rng;
 use serde::Serialize;
@@ -19,23 +20,31 @@ use crate::validate::{self, Refusal};
 pub(crate) struct Reply {
     pub(crate) status: u16,
     pub(crate) body: Value,
+    /// The body already encoded; when present it is sent instead of `body`.
+    pub(crate) encoded: Option<Bytes>,
     /// Real time to wait before answering (synchronous stop).
     pub(crate) wait: Option<Duration>,
 }
 
 impl Reply {
     pub(crate) fn ok(body: Value) -> Self {
-        Self {
-            status: 200,
-            body,
-            wait: None,
-        }
+        Self::new(200, body)
     }
 
     pub(crate) fn new(status: u16, body: Value) -> Self {
         Self {
             status,
             body,
+            encoded: None,
+            wait: None,
+        }
+    }
+
+    fn ok_encoded(bytes: Bytes) -> Self {
+        Self {
+            status: 200,
+            body: Value::Null,
+            encoded: Some(bytes),
             wait: None,
         }
     }
@@ -168,6 +177,19 @@ struct Task {
     ended: Option<(EmuTime, EndReason)>,
     updates: u32,
     layout_updates: u32,
+    query_cache: Option<(QueryKey, Bytes)>,
+}
+
+/// Everything a query answer depends on besides the task's fixed fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct QueryKey {
+    status: u8,
+    slices: bool,
+    mp4_files: u64,
+    first_active: bool,
+    onhold: bool,
+    updates: u32,
+    publishers: usize,
 }
 
 /// A token bucket per App ID, in real time.
@@ -598,6 +620,7 @@ impl State {
             ended: None,
             updates: 0,
             layout_updates: 0,
+            query_cache: None,
         };
         if *mode == Mode::Web {
             if !onhold {
@@ -674,14 +697,25 @@ impl State {
         let clock = self.clock.clone();
         match self.task_for_call(Endpoint::Query, resource_id, sid, mode) {
             Ok(task) => {
+                // Polling is the hot path: answer from the cache while nothing that
+                // the answer shows has changed.
+                let key = task.query_key(now, &config);
+                if let Some((cached, bytes)) = &task.query_cache
+                    && *cached == key
+                {
+                    return Reply::ok_encoded(bytes.clone());
+                }
                 let server_response = task.server_response(now, &config, &clock, None);
-                Reply::ok(json!({
+                let body = json!({
                     "cname": task.cname,
                     "uid": task.uid,
                     "resourceId": task.resource_id,
                     "sid": task.sid,
                     "serverResponse": server_response,
-                }))
+                });
+                let bytes = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
+                task.query_cache = Some((key, bytes.clone()));
+                Reply::ok_encoded(bytes)
             }
             Err(reply) => reply,
         }
@@ -1010,6 +1044,35 @@ impl Task {
         steps.clamp(0.0, 4.0) as u8
     }
 
+    fn mp4_split(&self, timing: &Timing) -> Duration {
+        match self.mode {
+            Mode::Web => web_service(&self.client_request, "web_recorder_service")
+                .and_then(|p| p.get("maxVideoDuration"))
+                .and_then(Value::as_u64)
+                .map_or(Duration::from_secs(120 * 60), |m| {
+                    Duration::from_secs(m * 60)
+                }),
+            _ => timing.mp4_split,
+        }
+    }
+
+    fn mp4_files(&self, now: EmuTime, timing: &Timing) -> u64 {
+        let split = self.mp4_split(timing).as_secs_f64();
+        1 + (self.recorded_at(now).as_secs_f64() / split).floor() as u64
+    }
+
+    fn query_key(&self, now: EmuTime, timing: &Timing) -> QueryKey {
+        QueryKey {
+            status: self.status(now, timing),
+            slices: self.slices(now, timing) > 0,
+            mp4_files: self.mp4_files(now, timing),
+            first_active: self.first_active.is_some(),
+            onhold: self.onhold,
+            updates: self.updates,
+            publishers: self.publishers.len(),
+        }
+    }
+
     fn ids_body(&self) -> Value {
         json!({
             "cname": self.cname,
@@ -1105,18 +1168,7 @@ impl Task {
             1 => "video",
             _ => "audio_and_video",
         };
-        let mp4_count = || {
-            let split = match self.mode {
-                Mode::Web => web_service(&self.client_request, "web_recorder_service")
-                    .and_then(|p| p.get("maxVideoDuration"))
-                    .and_then(Value::as_u64)
-                    .map_or(Duration::from_secs(120 * 60), |m| {
-                        Duration::from_secs(m * 60)
-                    }),
-                _ => timing.mp4_split,
-            };
-            1 + (self.recorded_at(now).as_secs_f64() / split.as_secs_f64()).floor() as u64
-        };
+        let mp4_count = || self.mp4_files(now, timing);
         match self.mode {
             Mode::Individual => {
                 let tracks: &[&'static str] = match self.stream_types() {

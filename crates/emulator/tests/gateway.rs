@@ -61,7 +61,9 @@ async fn missing_and_wrong_credentials_answer_401() {
     // The scheme is case-insensitive.
     let right = basic("cloudrec-emulator", "emulator-secret");
     client.auth = Some(right.replacen("Basic", "basic", 1));
-    let answer = client.send("POST", &client.api("/acquire"), Some(&body)).await;
+    let answer = client
+        .send("POST", &client.api("/acquire"), Some(&body))
+        .await;
     assert_eq!(answer.status, 200, "{answer:?}");
 }
 

@@ -21,6 +21,7 @@ mod exit;
 mod explain_cmd;
 mod raw;
 mod record;
+mod recover_cmd;
 mod report;
 mod session;
 mod summary;
@@ -60,6 +61,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Record a channel: acquire, start, keep it healthy, stop on time or Ctrl-C.
     Record(record::RecordArgs),
+    /// Stop the tasks a crashed `record --journal PATH` left recording.
+    Recover(recover_cmd::RecoverArgs),
     /// Explain an answer of the service: what happened and what to do.
     Explain(explain_cmd::ExplainArgs),
     /// Serve a local Cloud Recording emulator until Ctrl-C.
@@ -125,6 +128,7 @@ async fn run(cli: Cli) -> Result<Exit, Fail> {
     match cli.command {
         Command::Demo(args) => demo::run(&args, ctrl_c()).await,
         Command::Record(args) => record::run(&args, ctrl_c()).await,
+        Command::Recover(args) => recover_cmd::run(&args).await,
         Command::Explain(args) => explain_cmd::run(&args).map(|()| Exit::Ok),
         Command::Emulator(args) => emulator_cmd::run(&args).await,
         Command::Events { command } => events_cmd::run(&command).await,

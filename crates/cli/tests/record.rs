@@ -236,3 +236,74 @@ fn ctrl_c_stops_the_recording_cleanly() {
     assert!(out.contains("stopping -> stopped"), "{out}");
     assert!(setup.emulator.tasks().is_empty(), "a task was left running");
 }
+
+#[test]
+fn a_killed_recording_is_stopped_by_recover_from_its_journal() {
+    let setup = setup("journal", scaled());
+    let journal = setup.client_request.with_extension("journal.jsonl");
+    let _ = std::fs::remove_file(&journal);
+    let mut command = record(&setup, &["--journal", journal.to_str().unwrap()]);
+    command.stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut child = command.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut recording = false;
+    while let Ok(line) = rx.recv_timeout(LIMIT) {
+        if line.contains("status 5 (recording)") {
+            recording = true;
+            break;
+        }
+    }
+    assert!(recording, "the recording never ran");
+    // A crash: no chance to stop the task.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(setup.emulator.tasks().len(), 1, "the orphan still records");
+
+    let mut recover = cloudrec();
+    recover
+        .env("CLOUDREC_APP_ID", DEFAULT_APP_ID)
+        .env("CLOUDREC_CUSTOMER_ID", DEFAULT_CUSTOMER_ID)
+        .env("CLOUDREC_CUSTOMER_SECRET", DEFAULT_CUSTOMER_SECRET)
+        .args([
+            "recover",
+            "--base-url",
+            &setup.emulator.base_url(),
+            "--journal",
+        ])
+        .arg(&journal);
+    let result = run(recover, LIMIT);
+    assert_eq!(result.code, Some(0), "{}", result.all());
+    assert!(result.stdout.contains("was recording"), "{}", result.stdout);
+    assert!(result.stdout.contains("now stopped"), "{}", result.stdout);
+    assert!(
+        setup.emulator.tasks().is_empty(),
+        "the orphan was not stopped"
+    );
+
+    // The journal is empty now: a second recover has nothing to do.
+    let mut again = cloudrec();
+    again
+        .env("CLOUDREC_APP_ID", DEFAULT_APP_ID)
+        .env("CLOUDREC_CUSTOMER_ID", DEFAULT_CUSTOMER_ID)
+        .env("CLOUDREC_CUSTOMER_SECRET", DEFAULT_CUSTOMER_SECRET)
+        .args([
+            "recover",
+            "--base-url",
+            &setup.emulator.base_url(),
+            "--journal",
+        ])
+        .arg(&journal);
+    let result = run(again, LIMIT);
+    assert_eq!(result.code, Some(0), "{}", result.all());
+    assert!(
+        result.stdout.contains("nothing to recover"),
+        "{}",
+        result.stdout
+    );
+}

@@ -43,8 +43,10 @@ Exit codes:
   5   no answer: host unreachable, connection refused, timeout
   6   the service answered with an error (the line names its resolution)
   10  record: stopped, nothing was recorded
-  11  record: failed (never recorded, or could not be stopped)
-  12  record: lost (the task disappeared beyond the recovery window)";
+  11  record: failed (never recorded, or could not be stopped);
+      recover: a task may still record
+  12  record: lost (the task disappeared beyond the recovery window)
+  130 a second Ctrl-C aborted record";
 
 /// Drive Agora Cloud Recording sessions: a demo, recordings, raw calls,
 /// explanations of every answer, and a local emulator.

@@ -78,7 +78,7 @@ impl Reporter {
         let bar = (progress && std::io::stdout().is_terminal()).then(|| {
             let bar = ProgressBar::new_spinner();
             bar.set_style(
-                ProgressStyle::with_template("{spinner:.green} {msg}")
+                ProgressStyle::with_template("{spinner:.green} {msg} | elapsed {elapsed}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             bar.enable_steady_tick(Duration::from_millis(100));
@@ -108,13 +108,13 @@ impl Reporter {
                         EventFormat::Pretty => Some(pretty(&event, started)),
                         EventFormat::None => None,
                     };
-                    let progress_line = progress_text(&snapshot, started.elapsed());
+                    let progress_line = progress_text(&snapshot, Some(started.elapsed()));
                     match &bar {
                         Some(bar) => {
                             if let Some(line) = line {
                                 bar.println(line);
                             }
-                            bar.set_message(progress_text(&snapshot, started.elapsed()));
+                            bar.set_message(progress_text(&snapshot, None));
                         }
                         None => {
                             let mut out = std::io::stdout().lock();
@@ -188,18 +188,21 @@ fn count(tally: &mut Tally, event: &Event) {
     }
 }
 
-fn progress_text(tally: &Tally, elapsed: Duration) -> String {
-    format!(
-        "state {} | recording status {} | elapsed {:.1} s | retries {} | recoveries {} | files {}",
+fn progress_text(tally: &Tally, elapsed: Option<Duration>) -> String {
+    let mut text = format!(
+        "state {} | recording status {} | retries {} | recoveries {} | files {}",
         tally.state.map_or("-", SessionState::as_str),
         tally
             .status
             .map_or_else(|| "-".to_owned(), |s| format!("{s} ({})", status_name(s))),
-        elapsed.as_secs_f64(),
         tally.retries,
         tally.recoveries,
         tally.files,
-    )
+    );
+    if let Some(elapsed) = elapsed {
+        text.push_str(&format!(" | elapsed {:.1} s", elapsed.as_secs_f64()));
+    }
+    text
 }
 
 /// The documented meaning of a query `status`.

@@ -9,7 +9,9 @@
 //! classifies a missing answer by [`TransportErrorKind`](cloudrec_core::TransportErrorKind)
 //! and by [`Delivery`](cloudrec_core::Delivery): whether the server may have acted.
 //! Host names go through a [`RefreshingResolver`] that looks each name up again
-//! every 30 s and keeps the last good addresses through a DNS outage.
+//! every 30 s and keeps the last good addresses through a DNS outage;
+//! [`HyperTransport::first_resolving`] tells the client which host of the core's
+//! failover plan currently resolves.
 //!
 //! It does not retry, interpret statuses or choose hosts: the client in
 //! `cloudrec-core` decides what an answer means and which host comes next. Plain

@@ -3,10 +3,13 @@
 
 use std::time::Duration;
 
-use cloudrec_types::{Endpoint, ErrorBody, ResourceId, Sid};
+use std::borrow::Cow;
+
+use cloudrec_types::{Endpoint, ResourceId, Sid};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::failure::{Answered, clip};
+use crate::failure::{Answered, clip, keep_text};
 use crate::table::{Rule, StatusTable};
 use crate::{Failure, FailureKind, HttpResponse, Outcome, Resolution, TransportError};
 
@@ -18,8 +21,11 @@ pub fn decode<T: DeserializeOwned>(
     endpoint: Endpoint,
     response: &HttpResponse,
 ) -> Result<T, Failure> {
+    // One UTF-8 check of the whole body, then a parse that checks no string again
+    // (JSON is UTF-8; a body that is not cannot be the documented response).
     if response.status == 200
-        && let Ok(value) = serde_json::from_slice::<T>(&response.body)
+        && let Ok(body) = std::str::from_utf8(&response.body)
+        && let Ok(value) = serde_json::from_str::<T>(body)
     {
         return Ok(value);
     }
@@ -42,35 +48,87 @@ pub fn classify_failure(endpoint: Endpoint, response: &HttpResponse) -> Failure 
     Failure::answered(endpoint, answered)
 }
 
+/// The fields of [`ErrorBody`](cloudrec_types::ErrorBody) that classification
+/// reads, borrowed from the body where no unescaping is needed, so that reading
+/// an error allocates only what the [`Failure`] keeps.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawErrorBody<'a> {
+    #[serde(default)]
+    code: Option<i64>,
+    #[serde(default, borrow)]
+    reason: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    message: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    sid: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    resource_id: Option<Text<'a>>,
+}
+
+/// A JSON string borrowed from the body when it has no escapes, else owned.
+/// (serde borrows a bare `Cow<str>` field but not one inside an `Option`.)
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(Visit)
+    }
+}
+
 /// Reads a failed answer and finds its table row, if the table has one.
 pub(crate) fn read_answer(
     endpoint: Endpoint,
     response: &HttpResponse,
 ) -> (Answered, Option<&'static Rule>) {
     let status = response.status;
-    let body = serde_json::from_slice::<ErrorBody>(&response.body).ok();
+    // One UTF-8 check of the whole body, then a parse that checks no string again.
+    let body = std::str::from_utf8(&response.body)
+        .ok()
+        .and_then(|body| serde_json::from_str::<RawErrorBody<'_>>(body).ok());
     let table = StatusTable::get();
 
     let (kind, code, text, rule, sid, resource_id) = match body {
         Some(body) => {
             let code = body.code;
-            let kind = match (code, &body.message, &body.reason) {
+            let message = body.message.map(|text| text.0);
+            let reason = body.reason.map(|text| text.0);
+            let kind = match (code, &message, &reason) {
                 (Some(_), _, _) | (None, None, Some(_)) => FailureKind::Service,
                 (None, Some(_), _) => FailureKind::Gateway,
                 (None, None, None) if status == 200 => FailureKind::UnreadableSuccess,
                 (None, None, None) => FailureKind::UnreadableError,
             };
-            let rule = match (code, body.message.as_deref()) {
+            let rule = match (code, message.as_deref()) {
                 (Some(code), _) => table.lookup_code(endpoint, status, code),
                 (None, Some(message)) => table.lookup_message(status, message),
                 (None, None) => None,
             };
-            let sid = body.non_empty_sid().and_then(|sid| Sid::new(sid).ok());
+            let sid = body
+                .sid
+                .filter(|sid| !sid.0.is_empty())
+                .and_then(|sid| Sid::new(sid.0.into_owned()).ok());
             let resource_id = body
                 .resource_id
-                .as_deref()
-                .and_then(|id| ResourceId::new(id).ok());
-            let text = body.text().map(clip);
+                .and_then(|id| ResourceId::new(id.0.into_owned()).ok());
+            let documented = rule.map(Rule::text);
+            let text = reason.or(message).map(|text| keep_text(&text, documented));
             (kind, code, text, rule, sid, resource_id)
         }
         None => {
@@ -81,7 +139,7 @@ pub(crate) fn read_answer(
             };
             let text = String::from_utf8_lossy(&response.body);
             let text = text.trim();
-            let text = (!text.is_empty()).then(|| clip(text));
+            let text = (!text.is_empty()).then(|| Cow::Owned(clip(text)));
             (kind, None, text, None, None, None)
         }
     };
@@ -138,6 +196,22 @@ mod tests {
             request_id: None,
             body: body.as_bytes().to_vec(),
         }
+    }
+
+    #[test]
+    fn escaped_and_plain_texts_both_read() {
+        let escaped = classify_failure(
+            Endpoint::Start,
+            &answer(400, r#"{"code":2,"reason":"bad \"uid\" \u00e9"}"#),
+        );
+        assert_eq!(escaped.text(), Some("bad \"uid\" é"));
+        let plain = classify_failure(
+            Endpoint::Start,
+            &answer(400, r#"{"code":2,"reason":"bad"}"#),
+        );
+        assert_eq!(plain.text(), Some("bad"));
+        let not_text = classify_failure(Endpoint::Start, &answer(400, r#"{"code":2,"reason":7}"#));
+        assert_eq!(not_text.kind(), FailureKind::UnreadableError);
     }
 
     #[test]

@@ -108,7 +108,7 @@ pub fn explain(endpoint: Endpoint, status: u16, body: &[u8]) -> Explanation {
         endpoint,
         status,
         code: answer.code,
-        text: answer.text,
+        text: answer.text.map(std::borrow::Cow::into_owned),
         form: Some(answer.kind),
         resolution: Some(resolution),
         retryable: resolution.is_retryable(),

@@ -1,5 +1,6 @@
 //! A classified failure: an answer that is not a success, or no answer at all.
 
+use std::borrow::Cow;
 use std::error::Error;
 use std::fmt;
 use std::time::Duration;
@@ -37,18 +38,23 @@ pub enum FailureKind {
 /// Built by [`classify`](crate::classify), [`decode`](crate::decode) and
 /// [`classify_transport`](crate::classify_transport). It carries no credential.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Failure(Box<Inner>);
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Inner {
+pub struct Failure {
     endpoint: Endpoint,
     kind: FailureKind,
     http_status: Option<u16>,
     code: Option<i64>,
-    text: Option<String>,
+    /// Borrowed from the status table when the answer used the documented text,
+    /// so that classifying a documented answer allocates nothing.
+    text: Option<Cow<'static, str>>,
     request_id: Option<String>,
     retry_after: Option<Duration>,
     resolution: Resolution,
+    /// What few failures carry, kept out of line to keep `Failure` small.
+    extra: Option<Box<Extra>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Extra {
     transport: Option<TransportError>,
     sid: Option<Sid>,
     resource_id: Option<ResourceId>,
@@ -69,13 +75,22 @@ pub(crate) fn clip(text: &str) -> String {
     text[..end].to_owned()
 }
 
+/// The text to keep: the table's own copy when it is the documented text, else
+/// the answer's, cut to [`MAX_TEXT`].
+pub(crate) fn keep_text(text: &str, documented: Option<&'static str>) -> Cow<'static, str> {
+    match documented {
+        Some(documented) if documented == text => Cow::Borrowed(documented),
+        _ => Cow::Owned(clip(text)),
+    }
+}
+
 /// The answered parts of a failure, gathered by the classifier.
 #[derive(Debug)]
 pub(crate) struct Answered {
     pub(crate) kind: FailureKind,
     pub(crate) http_status: u16,
     pub(crate) code: Option<i64>,
-    pub(crate) text: Option<String>,
+    pub(crate) text: Option<Cow<'static, str>>,
     pub(crate) request_id: Option<String>,
     pub(crate) retry_after: Option<Duration>,
     pub(crate) resolution: Resolution,
@@ -85,7 +100,14 @@ pub(crate) struct Answered {
 
 impl Failure {
     pub(crate) fn answered(endpoint: Endpoint, answer: Answered) -> Self {
-        Self(Box::new(Inner {
+        let extra = (answer.sid.is_some() || answer.resource_id.is_some()).then(|| {
+            Box::new(Extra {
+                transport: None,
+                sid: answer.sid,
+                resource_id: answer.resource_id,
+            })
+        });
+        Self {
             endpoint,
             kind: answer.kind,
             http_status: Some(answer.http_status),
@@ -94,10 +116,8 @@ impl Failure {
             request_id: answer.request_id,
             retry_after: answer.retry_after,
             resolution: answer.resolution,
-            transport: None,
-            sid: answer.sid,
-            resource_id: answer.resource_id,
-        }))
+            extra,
+        }
     }
 
     pub(crate) fn no_answer(
@@ -105,7 +125,7 @@ impl Failure {
         error: TransportError,
         resolution: Resolution,
     ) -> Self {
-        Self(Box::new(Inner {
+        Self {
             endpoint,
             kind: FailureKind::NoAnswer {
                 transport: error.kind,
@@ -117,63 +137,69 @@ impl Failure {
             request_id: None,
             retry_after: None,
             resolution,
-            transport: Some(error),
-            sid: None,
-            resource_id: None,
-        }))
+            extra: Some(Box::new(Extra {
+                transport: Some(error),
+                sid: None,
+                resource_id: None,
+            })),
+        }
+    }
+
+    fn extra(&self) -> Option<&Extra> {
+        self.extra.as_deref()
     }
 
     /// The operation that failed.
     pub fn endpoint(&self) -> Endpoint {
-        self.0.endpoint
+        self.endpoint
     }
 
     /// Which form the answer took, or that none came.
     pub fn kind(&self) -> FailureKind {
-        self.0.kind
+        self.kind
     }
 
     /// The HTTP status, when an answer arrived.
     pub fn http_status(&self) -> Option<u16> {
-        self.0.http_status
+        self.http_status
     }
 
     /// The service error code, when the body carried one.
     pub fn code(&self) -> Option<i64> {
-        self.0.code
+        self.code
     }
 
     /// The service's reason or the gateway's message (for an unreadable body, its
     /// beginning), cut to 512 bytes.
     pub fn text(&self) -> Option<&str> {
-        self.0.text.as_deref()
+        self.text.as_deref()
     }
 
     /// The request id header of the answer, for support tickets.
     pub fn request_id(&self) -> Option<&str> {
-        self.0.request_id.as_deref()
+        self.request_id.as_deref()
     }
 
     /// The server's `Retry-After`, when it sent one in seconds (the date form is
     /// ignored: the core reads no clock).
     pub fn retry_after(&self) -> Option<Duration> {
-        self.0.retry_after
+        self.retry_after
     }
 
     /// What the caller should do, in the status table's vocabulary.
     pub fn resolution(&self) -> Resolution {
-        self.0.resolution
+        self.resolution
     }
 
     /// The transport failure, when no answer arrived.
     pub fn transport(&self) -> Option<&TransportError> {
-        self.0.transport.as_ref()
+        self.extra().and_then(|extra| extra.transport.as_ref())
     }
 
     /// Whether the server may have received the request: always for an answer,
     /// as the transport reports otherwise.
     pub fn delivery(&self) -> Delivery {
-        match self.0.kind {
+        match self.kind {
             FailureKind::NoAnswer { delivery, .. } => delivery,
             FailureKind::Service
             | FailureKind::Gateway
@@ -185,17 +211,17 @@ impl Failure {
     /// The session id in the body of a failed start (201 with code 7 carries the
     /// running task's sid); `None` when absent or empty.
     pub fn sid(&self) -> Option<&Sid> {
-        self.0.sid.as_ref()
+        self.extra().and_then(|extra| extra.sid.as_ref())
     }
 
     /// The resource id in the body of a failed call, when the service echoed it.
     pub fn resource_id(&self) -> Option<&ResourceId> {
-        self.0.resource_id.as_ref()
+        self.extra().and_then(|extra| extra.resource_id.as_ref())
     }
 
     /// The failure as carried by an event.
     pub fn report(&self) -> FailureReport {
-        let transport = match self.0.kind {
+        let transport = match self.kind {
             FailureKind::NoAnswer { transport, .. } => Some(transport),
             FailureKind::Service
             | FailureKind::Gateway
@@ -203,20 +229,20 @@ impl Failure {
             | FailureKind::UnreadableSuccess => None,
         };
         FailureReport {
-            endpoint: self.0.endpoint,
-            http_status: self.0.http_status,
-            code: self.0.code,
-            text: self.0.text.clone(),
+            endpoint: self.endpoint,
+            http_status: self.http_status,
+            code: self.code,
+            text: self.text.as_deref().map(str::to_owned),
             transport,
-            resolution: self.0.resolution,
-            request_id: self.0.request_id.clone(),
+            resolution: self.resolution,
+            request_id: self.request_id.clone(),
         }
     }
 }
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let inner = &self.0;
+        let inner = self;
         write!(f, "{}", inner.endpoint)?;
         match inner.kind {
             FailureKind::NoAnswer {
@@ -257,10 +283,7 @@ impl fmt::Display for Failure {
 
 impl Error for Failure {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
-        self.0
-            .transport
-            .as_ref()
-            .map(|e| e as &(dyn Error + 'static))
+        self.transport().map(|e| e as &(dyn Error + 'static))
     }
 }
 

@@ -101,6 +101,8 @@ impl Rule {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatusTable {
     rules: Vec<Rule>,
+    /// `(code, index into rules)` sorted by code, for the lookup of coded answers.
+    by_code: Vec<(i64, usize)>,
 }
 
 impl StatusTable {
@@ -116,8 +118,13 @@ impl StatusTable {
 
     /// The row that best matches a service-form answer (`{"code": ..}`), if any.
     pub fn lookup_code(&self, endpoint: Endpoint, status: u16, code: i64) -> Option<&Rule> {
+        let start = self.by_code.partition_point(|(own, _)| *own < code);
+        let same_code = self.by_code[start..]
+            .iter()
+            .take_while(|(own, _)| *own == code)
+            .filter_map(|(_, index)| self.rules.get(*index));
         let mut best: Option<(u8, &Rule)> = None;
-        for rule in &self.rules {
+        for rule in same_code {
             if let Some(rank) = rule.fit(endpoint, status, code)
                 && best.is_none_or(|(top, _)| rank > top)
             {
@@ -142,13 +149,19 @@ impl StatusTable {
     /// or name an unknown endpoint, status, code or resolution are skipped; the
     /// crate's tests check that no row of the shipped table is skipped.
     fn parse(tsv: &str) -> Self {
-        let rules = tsv
+        let rules: Vec<Rule> = tsv
             .lines()
             .skip(1)
             .filter(|line| !line.trim().is_empty())
             .filter_map(parse_row)
             .collect();
-        Self { rules }
+        let mut by_code: Vec<(i64, usize)> = rules
+            .iter()
+            .enumerate()
+            .filter_map(|(index, rule)| Some((rule.code?, index)))
+            .collect();
+        by_code.sort_unstable();
+        Self { rules, by_code }
     }
 }
 

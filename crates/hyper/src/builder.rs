@@ -16,6 +16,9 @@ use crate::resolver::{ConnectorResolver, RefreshingResolver};
 use crate::timeouts::{MIN_STOP_TIMEOUT, Timeouts};
 use crate::transport::{HyperTransport, Inner};
 
+/// The idle time after which the OS probes a pooled connection.
+const TCP_KEEPALIVE: Duration = Duration::from_secs(30);
+
 /// How long an idle pooled connection is kept open.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
@@ -123,6 +126,8 @@ impl HyperTransportBuilder {
         let mut http = HttpConnector::new_with_resolver(ConnectorResolver(resolver.clone()));
         http.enforce_http(false);
         http.set_nodelay(true);
+        // Probes idle pooled connections so a silently dropped one is noticed.
+        http.set_keepalive(Some(TCP_KEEPALIVE));
         http.set_connect_timeout(Some(self.timeouts.connect));
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)

@@ -1,0 +1,196 @@
+//! The raw calls in sequence against `cloudrec emulator`, as a user would run them.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::{Run, cloudrec, run};
+
+const LIMIT: Duration = Duration::from_secs(120);
+const SECRET: &str = "local-emulator-secret";
+const APP_ID: &str = "fedcba9876543210fedcba9876543210";
+
+/// Starts `cloudrec emulator` and returns it with its base URL.
+fn emulator(extra: &[&str]) -> (Child, String, Vec<String>) {
+    let mut command = cloudrec();
+    command
+        .args(["emulator", "--listen", "127.0.0.1:0", "--time-scale", "50"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = command.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut lines = Vec::new();
+    while let Ok(line) = rx.recv_timeout(LIMIT) {
+        let done = line.starts_with("Ctrl-C stops it");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    let base_url = lines
+        .first()
+        .and_then(|l| l.split_whitespace().find(|w| w.starts_with("http://")))
+        .expect("the emulator prints its base URL")
+        .to_owned();
+    (child, base_url, lines)
+}
+
+fn interrupt(mut child: Child) {
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = std::time::Instant::now() + LIMIT;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert_eq!(status.code(), Some(0));
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the emulator ignored Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn call(base_url: &str, args: &[&str], body: Option<&str>) -> Run {
+    let mut command = cloudrec();
+    command
+        .env("CLOUDREC_APP_ID", APP_ID)
+        .env("CLOUDREC_CUSTOMER_ID", "tester")
+        .env("CLOUDREC_CUSTOMER_SECRET", SECRET)
+        .env("CLOUDREC_BASE_URL", base_url)
+        .args(args);
+    if let Some(body) = body {
+        let path = std::env::temp_dir().join(format!(
+            "cloudrec-cli-raw-{}-{}.json",
+            std::process::id(),
+            args[0]
+        ));
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(body.as_bytes())
+            .unwrap();
+        command.arg("--body").arg(path);
+    }
+    let result = run(command, LIMIT);
+    assert!(
+        !result.all().contains(SECRET),
+        "the secret was printed: {}",
+        result.all()
+    );
+    result
+}
+
+fn json(result: &Run) -> serde_json::Value {
+    assert_eq!(result.code, Some(0), "{}", result.all());
+    serde_json::from_str(&result.stdout).expect("the result is JSON")
+}
+
+#[test]
+fn acquire_start_query_update_layout_stop_through_the_raw_calls() {
+    let (child, base_url, lines) = emulator(&[
+        "--app-id",
+        APP_ID,
+        "--customer-id",
+        "tester",
+        "--customer-secret",
+        SECRET,
+    ]);
+    // The emulator echoes the credentials it was given for itself.
+    assert!(lines.iter().any(|l| l.contains(APP_ID)), "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains(SECRET)), "{lines:?}");
+
+    let body = r#"{"cname":"raw-room","uid":"4321","clientRequest":{}}"#;
+    let acquired = json(&call(&base_url, &["acquire", "--mode", "mix"], Some(body)));
+    let resource_id = acquired["resourceId"].as_str().unwrap().to_owned();
+
+    let start = r#"{"cname":"raw-room","uid":"4321","clientRequest":{
+        "recordingConfig":{"channelType":0},
+        "recordingFileConfig":{"avFileType":["hls"]},
+        "storageConfig":{"vendor":1,"region":0,"bucket":"b","accessKey":"ak","secretKey":"sk"}}}"#;
+    let started = json(&call(
+        &base_url,
+        &["start", "--resource-id", &resource_id, "--mode", "mix"],
+        Some(start),
+    ));
+    assert_eq!(started["outcome"], "started");
+    let sid = started["sid"].as_str().unwrap().to_owned();
+    let task = [
+        "--resource-id",
+        resource_id.as_str(),
+        "--sid",
+        sid.as_str(),
+        "--mode",
+        "mix",
+    ];
+
+    let mut args = vec!["query"];
+    args.extend(task);
+    let queried = json(&call(&base_url, &args, None));
+    assert_eq!(queried["sid"], sid.as_str());
+    assert!(queried["serverResponse"]["status"].is_number(), "{queried}");
+
+    let mut args = vec!["update-layout"];
+    args.extend(task);
+    let layout = r#"{"cname":"raw-room","uid":"4321","clientRequest":{"mixedVideoLayout":1}}"#;
+    json(&call(&base_url, &args, Some(layout)));
+
+    let mut args = vec!["stop"];
+    args.extend(task);
+    let stop = r#"{"cname":"raw-room","uid":"4321","clientRequest":{}}"#;
+    let stopped = json(&call(&base_url, &args, Some(stop)));
+    assert!(
+        ["stopped", "no_recorded_data"].contains(&stopped["outcome"].as_str().unwrap()),
+        "{stopped}"
+    );
+
+    // A second stop: the task is already exiting; the CLI says so and succeeds.
+    let again = json(&call(&base_url, &args, Some(stop)));
+    assert_eq!(again["outcome"], "already_exiting", "{again}");
+
+    // An update of a mix task with a web-only field is refused before sending.
+    let mut args = vec!["update"];
+    args.extend(task);
+    let web_only = r#"{"cname":"raw-room","uid":"4321","clientRequest":{"webRecordingConfig":{"onhold":true}}}"#;
+    let refused = call(&base_url, &args, Some(web_only));
+    assert_eq!(refused.code, Some(3), "{}", refused.all());
+    assert_eq!(refused.stderr.lines().count(), 1, "{}", refused.stderr);
+
+    interrupt(child);
+}
+
+#[test]
+fn the_emulator_prints_the_default_credentials_and_refuses_a_bad_listen_address() {
+    let (child, _, lines) = emulator(&[]);
+    assert!(
+        lines.iter().any(|l| l.contains("cloudrec-emulator")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("emulator-secret")),
+        "{lines:?}"
+    );
+    interrupt(child);
+
+    let mut command = cloudrec();
+    command.args(["emulator", "--listen", "nowhere"]);
+    let result = run(command, LIMIT);
+    assert_eq!(result.code, Some(3), "{}", result.all());
+    assert!(result.stderr.contains("--listen"), "{}", result.stderr);
+}

@@ -28,6 +28,7 @@ impl LossTally {
     }
 
     /// How many events were lost since the last gap event.
+    #[cfg_attr(not(feature = "amqp"), allow(dead_code))]
     pub(crate) fn total(&self) -> u64 {
         self.total
     }

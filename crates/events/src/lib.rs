@@ -5,7 +5,7 @@
 //! ([`CloudEvent`], type `io.cloudrec.<suffix>`, UUID v7 ids), runs ordered
 //! [`Plugin`]s (filter, enrich, redact, sample) and fans each event out to
 //! [`Sink`]s: [`TracingSink`], [`MemorySink`], [`JsonLinesSink`] and, behind the
-//! `amqp` feature (on by default), [`AmqpSink`] for RabbitMQ.
+//! `amqp` feature (on by default), `AmqpSink` for RabbitMQ.
 //!
 //! [`Pipeline`] implements [`EventSink`]: `emit` never blocks recording control.
 //! Every sink has a bounded queue; what does not fit is dropped, counted per sink
@@ -17,18 +17,21 @@
 //! ```no_run
 //! # async fn run() -> Result<(), cloudrec_events::EventsError> {
 //! use std::time::Duration;
-//! use cloudrec_events::{AmqpConfig, AmqpSink, Pipeline, TracingSink};
+//! use cloudrec_events::{JsonLinesSink, Pipeline, Redact, TracingSink};
 //!
-//! let amqp = AmqpSink::start(AmqpConfig::from_env())?;
 //! let pipeline = Pipeline::builder()
+//!     .plugin(Redact::pointers(["/text"]))
 //!     .sink(TracingSink)
-//!     .sink(amqp.clone())
+//!     .sink(JsonLinesSink::file("events.jsonl").await?)
 //!     .build()?;
 //! // hand `pipeline` to the session driver as its EventSink …
-//! pipeline.shutdown(Duration::from_secs(5)).await;
-//! let _ = amqp.shutdown(Duration::from_secs(5)).await;
+//! let report = pipeline.shutdown(Duration::from_secs(5)).await;
+//! assert!(report.is_complete());
 //! # Ok(()) }
 //! ```
+//!
+//! With the `amqp` feature, add `.sink(AmqpSink::start(AmqpConfig::from_env())?)`
+//! (keep a clone to read its health and counters, and to shut it down).
 //!
 //! [`Event`]: cloudrec_core::Event
 //! [`EventSink`]: cloudrec_core::EventSink

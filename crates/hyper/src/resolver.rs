@@ -69,9 +69,12 @@ pub enum ResolveError {
 
 /// The regional domain pool's name resolver.
 ///
-/// Each host name is looked up again once its addresses are older than the refresh
-/// interval (30 s by default); a lookup that takes over [`LOOKUP_TIMEOUT`] fails. When a fresh lookup fails, the last good addresses
-/// stay in use, so a DNS outage does not break a host that is still reachable;
+/// A host name is looked up on first use and again once its addresses are older
+/// than the refresh interval (30 s by default). A stale name is served its cached
+/// addresses at once while a background task looks it up again, so DNS latency or
+/// an outage never delays a request that has addresses to use; a lookup that takes
+/// over [`LOOKUP_TIMEOUT`] fails. When a lookup fails, the last good addresses stay
+/// in use, so a DNS outage does not break a host that is still reachable;
 /// [`resolves`](Self::resolves) still reports the failure, so the failover plan can
 /// move to a name that resolves. Cheap to clone: clones share the cache.
 #[derive(Clone)]
@@ -93,6 +96,8 @@ struct Entry {
     checked: Instant,
     /// Whether that last lookup succeeded.
     resolved: bool,
+    /// When a background lookup started, while one runs.
+    refreshing_since: Option<Instant>,
 }
 
 impl RefreshingResolver {
@@ -112,16 +117,21 @@ impl RefreshingResolver {
         }
     }
 
-    /// The addresses to connect to for `host`: the cached ones while fresh, else
-    /// a new lookup, else the last good ones if the new lookup failed.
+    /// The addresses to connect to for `host`: the last good ones if it ever
+    /// resolved (starting a background lookup when they are stale), else the result
+    /// of a lookup now.
     pub async fn resolve(&self, host: &str) -> Result<Arc<[IpAddr]>, ResolveError> {
         if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse() {
             return Ok(Arc::from([ip]));
         }
         let key = host.to_ascii_lowercase();
-        match self.fresh_entry(&key).and_then(|entry| entry.addrs) {
-            Some(addrs) => Ok(addrs),
-            None => self.refresh(&key).await,
+        let Some(entry) = self.entry(&key) else {
+            return self.refresh(&key).await;
+        };
+        match entry.addrs {
+            Some(addrs) if entry.checked.elapsed() < self.inner.refresh => Ok(addrs),
+            Some(addrs) if self.refresh_in_background(&key) => Ok(addrs),
+            _ => self.refresh(&key).await,
         }
     }
 
@@ -144,6 +154,34 @@ impl RefreshingResolver {
         // A failed refresh may still yield the last good addresses; ask the entry.
         let _ = self.refresh(&key).await;
         self.entry(&key).is_some_and(|entry| entry.resolved)
+    }
+
+    /// Starts a background lookup of `key` unless one is running; false when there
+    /// is no tokio runtime to run it on.
+    fn refresh_in_background(&self, key: &str) -> bool {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return false;
+        };
+        {
+            let mut hosts = self.hosts();
+            let Some(entry) = hosts.get_mut(key) else {
+                return false;
+            };
+            // A lookup that outlived its timeout was dropped with its runtime.
+            let running = entry
+                .refreshing_since
+                .is_some_and(|since| since.elapsed() <= LOOKUP_TIMEOUT);
+            if running {
+                return true;
+            }
+            entry.refreshing_since = Some(Instant::now());
+        }
+        let resolver = self.clone();
+        let key = key.to_owned();
+        runtime.spawn(async move {
+            let _ = resolver.refresh(&key).await;
+        });
+        true
     }
 
     fn entry(&self, key: &str) -> Option<Entry> {
@@ -189,6 +227,7 @@ impl RefreshingResolver {
                         addrs: Some(Arc::clone(&addrs)),
                         checked: now,
                         resolved: true,
+                        refreshing_since: None,
                     },
                 );
                 Ok(addrs)
@@ -201,6 +240,7 @@ impl RefreshingResolver {
                         addrs: last_good.clone(),
                         checked: now,
                         resolved: false,
+                        refreshing_since: None,
                     },
                 );
                 match last_good {

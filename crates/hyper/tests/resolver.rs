@@ -48,6 +48,17 @@ fn ip(text: &str) -> IpAddr {
 
 const REFRESH: Duration = Duration::from_secs(30);
 
+/// Lets background lookups run until `dns` has seen `count` lookups (bounded).
+async fn settle(dns: &ScriptedDns, count: usize) {
+    for _ in 0..1000 {
+        if dns.lookups() >= count {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("only {} of {count} lookups happened", dns.lookups());
+}
+
 #[tokio::test(start_paused = true)]
 async fn addresses_are_cached_until_the_refresh_interval() {
     let dns = ScriptedDns::default();
@@ -65,11 +76,49 @@ async fn addresses_are_cached_until_the_refresh_interval() {
     );
     assert_eq!(dns.lookups(), 1);
     tokio::time::advance(Duration::from_secs(1)).await;
+    // Stale: served at once while a background lookup runs.
+    assert_eq!(
+        &*resolver.resolve("api.agora.io").await.unwrap(),
+        &[ip("192.0.2.1")]
+    );
+    settle(&dns, 2).await;
     assert_eq!(
         &*resolver.resolve("api.agora.io").await.unwrap(),
         &[ip("192.0.2.2")]
     );
     assert_eq!(dns.lookups(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_background_lookup_at_a_time() {
+    /// Answers the first lookup, then never answers; counts lookups.
+    struct SlowAfterFirst(Arc<Mutex<usize>>);
+    #[async_trait]
+    impl Lookup for SlowAfterFirst {
+        async fn lookup(&self, _host: &str) -> io::Result<Vec<IpAddr>> {
+            let count = {
+                let mut count = self.0.lock().unwrap();
+                *count += 1;
+                *count
+            };
+            if count > 1 {
+                std::future::pending::<()>().await;
+            }
+            Ok(vec![ip("192.0.2.4")])
+        }
+    }
+    let lookups = Arc::new(Mutex::new(0));
+    let resolver = RefreshingResolver::with_lookup(SlowAfterFirst(Arc::clone(&lookups)), REFRESH);
+    resolver.resolve("api.agora.io").await.unwrap();
+    tokio::time::advance(REFRESH).await;
+    for _ in 0..3 {
+        assert_eq!(
+            &*resolver.resolve("api.agora.io").await.unwrap(),
+            &[ip("192.0.2.4")]
+        );
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(*lookups.lock().unwrap(), 2);
 }
 
 #[tokio::test(start_paused = true)]
@@ -85,7 +134,11 @@ async fn a_failed_refresh_keeps_the_last_good_addresses_but_resolves_says_no() {
         &*resolver.resolve("api.sd-rtn.com").await.unwrap(),
         &[ip("192.0.2.7")]
     );
-    assert_eq!(dns.lookups(), 2);
+    settle(&dns, 2).await;
+    assert_eq!(
+        &*resolver.resolve("api.sd-rtn.com").await.unwrap(),
+        &[ip("192.0.2.7")]
+    );
     assert!(!resolver.resolves("api.sd-rtn.com").await);
     // The failed lookup is not repeated on every call before the interval.
     assert_eq!(dns.lookups(), 2);
@@ -143,7 +196,7 @@ async fn the_transport_connects_to_the_last_good_address_during_an_outage() {
     let server = start(Behaviour::Respond(response(200, &[], "{}"))).await;
     let dns = ScriptedDns::default();
     dns.answer(Some(vec![ip("127.0.0.1")]));
-    // A zero interval makes every connection look the name up again.
+    // A zero interval makes every connection look the name up again (in the background).
     let resolver = RefreshingResolver::with_lookup(dns.clone(), Duration::ZERO);
     let transport = HyperTransport::builder()
         .credentials(CUSTOMER_ID, Secret::new(CUSTOMER_SECRET))
@@ -165,10 +218,7 @@ async fn the_transport_connects_to_the_last_good_address_during_an_outage() {
         .await
         .unwrap();
     assert_eq!(answer.status, 200);
-    assert!(
-        dns.lookups() >= 2,
-        "the second request did not look the name up"
-    );
+    settle(&dns, 2).await;
     assert!(!transport.resolves("recording.example").await);
 }
 

@@ -2,7 +2,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use lapin::options::{
@@ -18,21 +18,27 @@ pub fn broker_url() -> String {
         .unwrap_or_else(|_| cloudrec_events::DEFAULT_URL.to_owned())
 }
 
-/// Fails the test with instructions when no broker listens.
+/// Connects to the broker, waiting up to 20 s for one that is restarting; fails the
+/// test with instructions when none listens.
 pub async fn require_broker() -> Connection {
     let url = broker_url();
-    match tokio::time::timeout(
-        Duration::from_secs(10),
-        Connection::connect(&url, ConnectionProperties::default()),
-    )
-    .await
-    {
-        Ok(Ok(connection)) => connection,
-        _ => panic!(
-            "this test needs RabbitMQ (guest/guest) at {}: start it with `rabbitmq-server -detached` \
-             (or `bash .ci/run`, which starts it), or point CLOUDREC_AMQP_URL at a broker",
-            "CLOUDREC_AMQP_URL or amqp://127.0.0.1:5672/%2f"
-        ),
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let attempt = tokio::time::timeout(
+            Duration::from_secs(5),
+            Connection::connect(&url, ConnectionProperties::default()),
+        )
+        .await;
+        if let Ok(Ok(connection)) = attempt {
+            return connection;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "this test needs RabbitMQ (guest/guest) at CLOUDREC_AMQP_URL or \
+             amqp://127.0.0.1:5672/%2f: start it with `rabbitmq-server -detached` \
+             (`bash .ci/run` starts it too)"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
 
@@ -120,4 +126,13 @@ pub async fn cleanup(channel: &Channel, exchange: &str, queue: Option<&str>) {
     let _ = channel
         .exchange_delete(exchange.into(), ExchangeDeleteOptions::default())
         .await;
+}
+
+/// Waits (bounded) until `check` holds.
+pub async fn eventually(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !check() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -81,6 +81,11 @@ pub(crate) async fn run(args: &EmulatorArgs) -> Result<Exit, Fail> {
             format!("the emulator did not start on {addr}: {error}; pick another --listen address"),
         )
     })?;
+    // Listen for Ctrl-C before saying so: a signal right after the banner must
+    // stop the server cleanly, not kill the process.
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let _ = futures_util::poll!(&mut ctrl_c);
     let base_url = emulator.base_url();
     println!(
         "cloudrec emulator listening at {base_url} (time x{})",
@@ -100,7 +105,7 @@ pub(crate) async fn run(args: &EmulatorArgs) -> Result<Exit, Fail> {
         args.app_id, args.customer_id
     );
     println!("Ctrl-C stops it.");
-    let _ = tokio::signal::ctrl_c().await;
+    let _ = ctrl_c.await;
     emulator.shutdown().await;
     println!("emulator stopped");
     Ok(Exit::Ok)

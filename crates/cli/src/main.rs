@@ -128,8 +128,8 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<Exit, Fail> {
     match cli.command {
-        Command::Demo(args) => demo::run(&args, ctrl_c()).await,
-        Command::Record(args) => record::run(&args, ctrl_c()).await,
+        Command::Demo(args) => demo::run(&args, ctrl_c().await).await,
+        Command::Record(args) => record::run(&args, ctrl_c().await).await,
         Command::Recover(args) => recover_cmd::run(&args).await,
         Command::Explain(args) => explain_cmd::run(&args).map(|()| Exit::Ok),
         Command::Emulator(args) => emulator_cmd::run(&args).await,
@@ -143,11 +143,14 @@ async fn run(cli: Cli) -> Result<Exit, Fail> {
     }
 }
 
-/// A flag that turns `true` on the first Ctrl-C.
-fn ctrl_c() -> watch::Receiver<bool> {
+/// A flag that turns `true` on the first Ctrl-C. The signal is listened for
+/// before this returns, so an early Ctrl-C still stops cleanly.
+async fn ctrl_c() -> watch::Receiver<bool> {
     let (tx, rx) = watch::channel(false);
+    let mut first = Box::pin(tokio::signal::ctrl_c());
+    let _ = futures_util::poll!(&mut first);
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if first.await.is_ok() {
             eprintln!("stopping the recording (Ctrl-C again to abort)");
             let _ = tx.send(true);
             if tokio::signal::ctrl_c().await.is_ok() {

@@ -48,8 +48,8 @@ fn emulator(extra: &[&str]) -> (Child, String, Vec<String>) {
 fn interrupt(mut child: Child) {
     let pid = child.id().to_string();
     assert!(
-        std::process::Command::new("kill")
-            .args(["-INT", &pid])
+        std::process::Command::new("sh")
+            .args(["-c", &format!("kill -INT {pid}")])
             .status()
             .unwrap()
             .success()

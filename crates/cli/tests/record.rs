@@ -214,8 +214,8 @@ fn ctrl_c_stops_the_recording_cleanly() {
     }
     assert!(running, "the recording never ran");
     let pid = child.id().to_string();
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &pid])
+    let status = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -INT {pid}")])
         .status()
         .unwrap();
     assert!(status.success());

@@ -179,10 +179,25 @@ const RETURNED_KEPT: usize = 64;
 ///   the next event.
 ///
 /// Cloning shares the sink.
+///
+/// Dropping the last clone without [`AmqpSink::shutdown`] stops the publisher task
+/// at once; events still buffered are lost. Shut down to flush them.
 #[derive(Clone)]
 pub struct AmqpSink {
     shared: Arc<Shared>,
     task: Arc<Mutex<Option<JoinHandle<()>>>>,
+    _owner: Arc<StopOnDrop>,
+}
+
+/// Stops the publisher task when the last handle of the sink goes away.
+struct StopOnDrop(Arc<Shared>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.stop.store(true, Ordering::Release);
+        self.0.stop_signal.notify_waiters();
+        self.0.wake.notify_one();
+    }
 }
 
 impl std::fmt::Debug for AmqpSink {
@@ -217,6 +232,7 @@ impl AmqpSink {
         });
         let task = runtime.spawn(publisher::run(Arc::clone(&shared)));
         Ok(Self {
+            _owner: Arc::new(StopOnDrop(Arc::clone(&shared))),
             shared,
             task: Arc::new(Mutex::new(Some(task))),
         })

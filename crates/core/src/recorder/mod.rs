@@ -194,7 +194,7 @@ struct Entry {
 pub(crate) struct Inner<T, C, E> {
     client: Client<T, C, E>,
     spawner: Arc<dyn Spawn>,
-    journal: Option<Arc<dyn Journal>>,
+    journal: Mutex<Option<Arc<dyn Journal>>>,
     config: RecorderConfig,
     registry: Mutex<HashMap<SessionId, Entry>>,
     next_id: AtomicU64,
@@ -202,6 +202,14 @@ pub(crate) struct Inner<T, C, E> {
 }
 
 impl<T, C, E> Inner<T, C, E> {
+    /// The journal, if one was given.
+    pub(crate) fn journal(&self) -> Option<Arc<dyn Journal>> {
+        self.journal
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     fn registry(&self) -> MutexGuard<'_, HashMap<SessionId, Entry>> {
         self.registry.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -260,7 +268,7 @@ where
             inner: Arc::new(Inner {
                 client,
                 spawner,
-                journal: None,
+                journal: Mutex::new(None),
                 config,
                 registry: Mutex::default(),
                 next_id: AtomicU64::new(1),
@@ -269,18 +277,15 @@ where
         }
     }
 
-    /// The same recorder writing live tasks to `journal`. Call before starting
-    /// sessions.
+    /// The same recorder writing live tasks to `journal`. Sessions started
+    /// before this call are not journalled.
     pub fn with_journal(self, journal: Arc<dyn Journal>) -> Self {
-        match Arc::try_unwrap(self.inner) {
-            Ok(mut inner) => {
-                inner.journal = Some(journal);
-                Self {
-                    inner: Arc::new(inner),
-                }
-            }
-            Err(inner) => Self { inner },
-        }
+        *self
+            .inner
+            .journal
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(journal);
+        self
     }
 
     /// How many sessions are being supervised.

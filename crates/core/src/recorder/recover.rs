@@ -62,7 +62,7 @@ where
     /// it again. Gone tasks leave the journal; unreachable ones stay.
     pub async fn recover(&self, policy: RecoveryPolicy) -> RecoveryReport {
         let mut report = RecoveryReport::default();
-        let Some(journal) = self.inner.journal.clone() else {
+        let Some(journal) = self.inner.journal() else {
             return report;
         };
         let tasks = match journal.live() {

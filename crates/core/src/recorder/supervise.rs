@@ -276,7 +276,7 @@ where
         if let Some(task) = &task
             && !self.journalled.iter().any(|t| t.sid == task.sid)
         {
-            if let Some(journal) = &self.inner.journal
+            if let Some(journal) = self.inner.journal()
                 && let Err(error) = journal.add(task)
             {
                 tracing::error!(session = %self.id, error = %error, "could not journal a live task");
@@ -325,7 +325,7 @@ where
             .iter()
             .map(|task| task_ref(&self.spec, task))
             .collect();
-        if let Some(journal) = &self.inner.journal {
+        if let Some(journal) = self.inner.journal() {
             for task in &self.journalled {
                 if !unconfirmed.iter().any(|t| t.sid == task.sid)
                     && let Err(error) = journal.remove(&task.sid)

@@ -827,7 +827,7 @@ impl State {
             Ok(common) => common,
             Err(refusal) => return Reply::refusal(refusal),
         };
-        let async_stop = match validate::stop(&common) {
+        let async_stop = match validate::stop(&common, mode) {
             Ok(async_stop) => async_stop,
             Err(refusal) => return Reply::refusal(refusal),
         };

@@ -3,7 +3,12 @@
 //! A failure is the `reason` of a 400 code 2 answer, written as `field: rule` like
 //! the validation errors of `cloudrec-types`, so the field is always named.
 
-use cloudrec_types::{Mode, Uid};
+use cloudrec_types::validate::Validate;
+use cloudrec_types::{
+    AcquireRequest as TypedAcquire, Mode, StartRequest, StopRequest, Uid, UpdateLayoutRequest,
+    UpdateRequest,
+};
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 /// Why a body is refused.
@@ -21,9 +26,24 @@ fn invalid(field: &str, rule: impl std::fmt::Display) -> Refusal {
     Refusal::InvalidParam(format!("{field}: {rule}"))
 }
 
+/// Decodes the body as the typed request of `cloudrec-types` and applies its
+/// validation rules for `mode`.
+fn typed<T: DeserializeOwned + Validate>(body: &Value, mode: &Mode) -> Checked<()> {
+    let request = T::deserialize(body).map_err(|error| {
+        invalid(
+            "clientRequest",
+            format!("does not match the documented schema: {error}"),
+        )
+    })?;
+    request
+        .validate(mode)
+        .map_err(|error| Refusal::InvalidParam(error.to_string()))
+}
+
 /// The common part of every POST body.
 #[derive(Debug)]
 pub(crate) struct Common<'a> {
+    pub(crate) body: &'a Value,
     pub(crate) cname: &'a str,
     pub(crate) uid: &'a str,
     pub(crate) client_request: &'a Map<String, Value>,
@@ -57,6 +77,7 @@ pub(crate) fn common(body: &Value) -> Checked<Common<'_>> {
         None => return Err(invalid("clientRequest", "is required here; add it")),
     };
     Ok(Common {
+        body,
         cname,
         uid,
         client_request,
@@ -181,6 +202,12 @@ pub(crate) fn acquire(common: &Common<'_>) -> Checked<AcquireRequest> {
     }
     strings(request, "excludeResourceIds", path)?;
     object(request, "startParameter", path)?;
+    let mode = match scene {
+        1 => Mode::Web,
+        2 => Mode::Individual,
+        _ => Mode::Mix,
+    };
+    typed::<TypedAcquire>(common.body, &mode)?;
     Ok(AcquireRequest {
         scene,
         resource_expired_hour,
@@ -489,7 +516,7 @@ pub(crate) fn start(common: &Common<'_>, mode: &Mode, scene: i64) -> Checked<()>
             ));
         }
     }
-    Ok(())
+    typed::<StartRequest>(common.body, mode)
 }
 
 fn rtmp_outputs(param: &Map<String, Value>, path: &str) -> Checked<()> {
@@ -584,7 +611,7 @@ pub(crate) fn update(common: &Common<'_>, mode: &Mode) -> Checked<()> {
         }
     }
     storage_config(request, path)?;
-    Ok(())
+    typed::<UpdateRequest>(common.body, mode)
 }
 
 /// Checks an updateLayout body.
@@ -603,16 +630,18 @@ pub(crate) fn update_layout(common: &Common<'_>) -> Checked<()> {
         ));
     }
     layout_entries(request, path)?;
-    Ok(())
+    typed::<UpdateLayoutRequest>(common.body, &Mode::Mix)
 }
 
 /// Checks a stop body; returns `async_stop`.
-pub(crate) fn stop(common: &Common<'_>) -> Checked<bool> {
-    match common.client_request.get("async_stop") {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Bool(value)) => Ok(*value),
-        Some(_) => Err(invalid("clientRequest.async_stop", "must be true or false")),
-    }
+pub(crate) fn stop(common: &Common<'_>, mode: &Mode) -> Checked<bool> {
+    let async_stop = match common.client_request.get("async_stop") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(value)) => *value,
+        Some(_) => return Err(invalid("clientRequest.async_stop", "must be true or false")),
+    };
+    typed::<StopRequest>(common.body, mode)?;
+    Ok(async_stop)
 }
 
 #[cfg(test)]

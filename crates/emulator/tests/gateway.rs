@@ -197,6 +197,17 @@ async fn start_update_layout_and_stop_validation_name_the_field() {
         web,
         "clientRequest.extensionServiceConfig.extensionServices[0].serviceParam.maxRecordingHour",
     ));
+    // Checked by the cloudrec-types rules the emulator reuses.
+    let mut token = minimal_start("mix");
+    token["token"] = json!("");
+    cases.push(("mix", token, "clientRequest.token"));
+    let mut s3 = minimal_start("mix");
+    s3["storageConfig"]["vendor"] = json!(11);
+    cases.push((
+        "mix",
+        s3,
+        "clientRequest.storageConfig.extensionParams.endpoint",
+    ));
     for (n, (mode, request, field)) in cases.into_iter().enumerate() {
         let cname = format!("room{n}");
         let rid = client

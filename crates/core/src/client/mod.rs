@@ -170,20 +170,8 @@ where
     /// [`Resolution::TreatAsGone`]: the session driver's recovery window decides
     /// whether it is failing over or gone.
     pub async fn query(&self, task: &TaskRef) -> Result<QueryResponse, CallError> {
-        let path = path::task(
-            &self.shared.app_id,
-            &task.resource_id,
-            &task.sid,
-            &task.mode,
-            Endpoint::Query,
-        );
-        self.call::<QueryResponse, ()>(
-            Endpoint::Query,
-            path,
-            None,
-            task.subject(&self.shared.app_id),
-        )
-        .await
+        self.task_call::<QueryResponse, UpdateRequest>(Endpoint::Query, task, None)
+            .await
     }
 
     /// Changes subscriptions (individual, mix), web recording or RTMP settings
@@ -194,21 +182,7 @@ where
         task: &TaskRef,
         request: &UpdateRequest,
     ) -> Result<UpdateResponse, CallError> {
-        request.validate(&task.mode).map_err(CallError::Invalid)?;
-        let path = path::task(
-            &self.shared.app_id,
-            &task.resource_id,
-            &task.sid,
-            &task.mode,
-            Endpoint::Update,
-        );
-        self.call(
-            Endpoint::Update,
-            path,
-            Some(request),
-            task.subject(&self.shared.app_id),
-        )
-        .await
+        self.task_call(Endpoint::Update, task, Some(request)).await
     }
 
     /// Replaces the whole mix layout (mix mode only): fields left out return to
@@ -218,21 +192,8 @@ where
         task: &TaskRef,
         request: &UpdateLayoutRequest,
     ) -> Result<UpdateLayoutResponse, CallError> {
-        request.validate(&task.mode).map_err(CallError::Invalid)?;
-        let path = path::task(
-            &self.shared.app_id,
-            &task.resource_id,
-            &task.sid,
-            &task.mode,
-            Endpoint::UpdateLayout,
-        );
-        self.call(
-            Endpoint::UpdateLayout,
-            path,
-            Some(request),
-            task.subject(&self.shared.app_id),
-        )
-        .await
+        self.task_call(Endpoint::UpdateLayout, task, Some(request))
+            .await
     }
 
     /// Stops recording. A synchronous stop (the default) answers once the upload
@@ -246,21 +207,8 @@ where
         task: &TaskRef,
         request: &StopRequest,
     ) -> Result<StopOutcome, CallError> {
-        request.validate(&task.mode).map_err(CallError::Invalid)?;
-        let path = path::task(
-            &self.shared.app_id,
-            &task.resource_id,
-            &task.sid,
-            &task.mode,
-            Endpoint::Stop,
-        );
         match self
-            .call::<StopResponse, _>(
-                Endpoint::Stop,
-                path,
-                Some(request),
-                task.subject(&self.shared.app_id),
-            )
+            .task_call::<StopResponse, _>(Endpoint::Stop, task, Some(request))
             .await
         {
             Ok(response) => Ok(StopOutcome::Stopped {
@@ -275,6 +223,32 @@ where
             },
             Err(other) => Err(other),
         }
+    }
+
+    /// A call on a running task: validated for the task's mode, sent to the
+    /// task's path.
+    async fn task_call<R, B>(
+        &self,
+        endpoint: Endpoint,
+        task: &TaskRef,
+        request: Option<&B>,
+    ) -> Result<R, CallError>
+    where
+        R: DeserializeOwned,
+        B: Validate + Serialize,
+    {
+        if let Some(request) = request {
+            request.validate(&task.mode).map_err(CallError::Invalid)?;
+        }
+        let path = path::task(
+            &self.shared.app_id,
+            &task.resource_id,
+            &task.sid,
+            &task.mode,
+            endpoint,
+        );
+        self.call(endpoint, path, request, task.subject(&self.shared.app_id))
+            .await
     }
 
     /// One call with its retries and failovers.

@@ -211,8 +211,9 @@ pub(crate) async fn handle(
             return Ok(json_response(status, &body));
         }
         FaultAction::Hang => {
-            tokio::time::sleep(shared.hang_limit).await;
+            // Logged first: the future is dropped when the client disconnects.
             shared.lock().log_outcome(seq, None, Some("hang"));
+            tokio::time::sleep(shared.hang_limit).await;
             return Err(CloseConnection);
         }
         FaultAction::Close => {

@@ -124,6 +124,8 @@ async fn hang_never_answers_until_the_client_gives_up() {
         .await;
     let gave_up = tokio::time::timeout(Duration::from_millis(300), client.query(&task)).await;
     assert!(gave_up.is_err(), "a hung query answered");
+    let hung = emulator.request_log().into_iter().last().unwrap();
+    assert_eq!((hung.fault.as_deref(), hung.status), (Some("hang"), None));
     // The server still serves other calls, and the rule fired only once.
     assert_eq!(client.query(&task).await.status, 200);
 }

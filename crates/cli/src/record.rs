@@ -106,7 +106,12 @@ pub(crate) async fn run(
         &summary::table(&end, &tally, elapsed, published.as_deref(), None),
         args.events,
     );
-    let exit = summary::exit_for(end.state);
+    let mut exit = summary::exit_for(end.state);
+    if exit == Exit::Failed
+        && let Some(before) = tally.exit_before_acquired()
+    {
+        exit = before;
+    }
     if exit != Exit::Ok {
         let reason = end.reason.as_deref().unwrap_or("no reason given");
         eprintln!(

@@ -7,10 +7,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
-use cloudrec_core::{Event, EventKind, EventSink, SessionState};
+use cloudrec_core::{Event, EventKind, EventSink, FailureReport, Resolution, SessionState};
 use cloudrec_events::{CloudEvent, DEFAULT_SOURCE, Pipeline};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
+
+use crate::exit::Exit;
 
 /// How events are printed to stdout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -57,6 +59,10 @@ pub(crate) struct Tally {
     pub(crate) failures: u32,
     pub(crate) recoveries: u32,
     pub(crate) events: u64,
+    /// Whether the service ever gave a resource id.
+    pub(crate) acquired: bool,
+    /// The last classified failure.
+    pub(crate) last_failure: Option<FailureReport>,
 }
 
 /// The running reporter: its sink, its counts and the task that prints.
@@ -173,10 +179,16 @@ fn count(tally: &mut Tally, event: &Event) {
     tally.events += 1;
     match &event.kind {
         EventKind::CallRetry { .. } => tally.retries += 1,
-        EventKind::CallFailed(_) => tally.failures += 1,
+        EventKind::CallFailed(report) => {
+            tally.failures += 1;
+            tally.last_failure = Some(report.clone());
+        }
         EventKind::StateChanged { to, .. } => {
             if *to == SessionState::Recovering {
                 tally.recoveries += 1;
+            }
+            if *to == SessionState::Acquired {
+                tally.acquired = true;
             }
             tally.state = Some(*to);
         }
@@ -293,4 +305,23 @@ pub(crate) fn pretty(event: &Event, started: Instant) -> String {
         "{at:>7.2}s  {:<28} {detail}{sid}",
         format!("{}{}", cloudrec_events::TYPE_PREFIX, kind.type_suffix())
     )
+}
+
+impl Tally {
+    /// The exit code of a session that failed before the service gave it a
+    /// resource: what the last failure says (no answer, credentials, request).
+    pub(crate) fn exit_before_acquired(&self) -> Option<Exit> {
+        if self.acquired {
+            return None;
+        }
+        let report = self.last_failure.as_ref()?;
+        if report.transport.is_some() {
+            return Some(Exit::Unreachable);
+        }
+        match report.resolution {
+            Resolution::FixCredentials | Resolution::FixAccount => Some(Exit::Credentials),
+            Resolution::FixRequest => Some(Exit::Input),
+            _ => None,
+        }
+    }
 }

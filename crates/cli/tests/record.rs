@@ -307,3 +307,20 @@ fn a_killed_recording_is_stopped_by_recover_from_its_journal() {
         result.stdout
     );
 }
+
+#[test]
+fn refused_credentials_end_the_recording_with_the_credentials_code() {
+    let setup = setup("credentials", scaled());
+    let mut command = record(&setup, &["--duration", "1s"]);
+    command.env("CLOUDREC_CUSTOMER_SECRET", "wrong-secret-never-printed");
+    let result = run(command, LIMIT);
+    assert_eq!(result.code, Some(4), "{}", result.all());
+    assert_eq!(summary_field(&result, "session"), "failed");
+    assert_eq!(result.stderr.lines().count(), 1, "{}", result.stderr);
+    assert!(
+        result.stderr.contains("fix_credentials"),
+        "{}",
+        result.stderr
+    );
+    assert!(!result.all().contains("wrong-secret-never-printed"));
+}

@@ -27,7 +27,8 @@ impl ScaledClock {
 
     /// Emulator time elapsed since the start.
     pub(crate) fn now(&self) -> EmuTime {
-        self.started.elapsed().mul_f64(self.scale)
+        Duration::try_from_secs_f64(self.started.elapsed().as_secs_f64() * self.scale)
+            .unwrap_or(Duration::MAX)
     }
 
     /// The wall-clock time in unix milliseconds of an emulator instant.
@@ -38,6 +39,6 @@ impl ScaledClock {
 
     /// How long, in real time, an emulator duration lasts.
     pub(crate) fn real(&self, emulated: Duration) -> Duration {
-        emulated.div_f64(self.scale)
+        Duration::try_from_secs_f64(emulated.as_secs_f64() / self.scale).unwrap_or(Duration::MAX)
     }
 }

@@ -30,7 +30,7 @@ pub struct EmulatorConfig {
     pub customer_id: String,
     /// The customer secret expected in the Basic `Authorization` header.
     pub customer_secret: Secret,
-    /// Emulator time runs this many times faster than real time (must be > 0).
+    /// Emulator time runs this many times faster than real time (0.001..=1e9).
     pub time_scale: f64,
     /// The most live tasks per App ID; beyond it acquire and start answer
     /// 400 code 406 `vendor_over_load`. 0 means no limit.
@@ -112,9 +112,9 @@ impl EmulatorConfig {
 
     /// Checks the ranges of the values.
     pub(crate) fn check(&self) -> Result<(), EmulatorError> {
-        if !(self.time_scale.is_finite() && self.time_scale > 0.0) {
+        if !(0.001..=1e9).contains(&self.time_scale) {
             return Err(EmulatorError::InvalidConfig(format!(
-                "time_scale must be a finite number above 0, got {}",
+                "time_scale must be within 0.001..=1e9, got {}",
                 self.time_scale
             )));
         }

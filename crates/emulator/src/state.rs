@@ -421,7 +421,7 @@ impl State {
         for task in self.tasks.values_mut() {
             task.refresh(now);
             if task.ended.is_none() && selector.picks(task) {
-                task.recovery_until = Some(now + length);
+                task.recovery_until = Some(later(now, length));
                 sids.push(task.sid.clone());
             }
         }
@@ -556,7 +556,7 @@ impl State {
                 None,
             );
         }
-        if now >= resource.created + self.config.resource_ttl {
+        if now >= later(resource.created, self.config.resource_ttl) {
             return (Reply::service(400, 433, "resource id expired"), None);
         }
         let scene = resource.scene;
@@ -604,7 +604,7 @@ impl State {
             uid: common.uid.to_owned(),
             mode: mode.clone(),
             started: now,
-            expires: now + Duration::from_secs(hours * 3600),
+            expires: later(now, Duration::from_secs(hours.saturating_mul(3600))),
             max_idle: Duration::from_secs(max_idle),
             client_request,
             layout,
@@ -673,7 +673,7 @@ impl State {
             return Err(Reply::task_not_found());
         }
         if let Some((at, _)) = task.ended {
-            if endpoint == Endpoint::Stop && now < at + linger {
+            if endpoint == Endpoint::Stop && now < later(at, linger) {
                 return Err(Reply::service(400, 49, "invalid operation"));
             }
             return Err(Reply::task_not_found());
@@ -935,9 +935,17 @@ fn new_sid() -> String {
     format!("{:032x}", rand::rng().random::<u128>())
 }
 
-/// The uids of the users publishing in a channel with `users` users.
+/// The most publishers whose uids a task lists (the service subscribes at most 32).
+const MAX_LISTED_PUBLISHERS: u32 = 32;
+
+/// The uids of the users publishing in a channel with `users` users: `10001`, `10002`, ...
 fn publisher_uids(users: u32) -> impl Iterator<Item = String> {
-    (1..=users).map(|n| (10_000 + u64::from(n)).to_string())
+    (1..=users.min(MAX_LISTED_PUBLISHERS)).map(|n| (10_000 + u64::from(n)).to_string())
+}
+
+/// `at + length`, saturating instead of overflowing.
+fn later(at: EmuTime, length: Duration) -> EmuTime {
+    at.checked_add(length).unwrap_or(Duration::MAX)
 }
 
 impl Task {
@@ -949,7 +957,7 @@ impl Task {
         let idle_end = self
             .idle_since
             .filter(|_| self.mode != Mode::Web)
-            .map(|since| since + self.max_idle);
+            .map(|since| later(since, self.max_idle));
         let mut end: Option<(EmuTime, EndReason)> = None;
         if let Some(at) = idle_end
             && at <= now

@@ -355,6 +355,27 @@ async fn the_admin_api_controls_and_inspects_the_emulator() {
     assert_eq!(window.body["sids"], json!([task.sid]));
     assert_recovering(&client, &task).await;
 
+    // Extreme values neither overflow nor allocate without bound.
+    let huge = admin(
+        &client,
+        "POST",
+        "channel-users",
+        Some(json!({"cname": "room", "users": u32::MAX})),
+    )
+    .await;
+    assert_eq!(huge.status, 200);
+    let long = admin(
+        &client,
+        "POST",
+        "recovery",
+        Some(json!({"sid": task.sid, "seconds": 1e18})),
+    )
+    .await;
+    assert_eq!(long.status, 200);
+    let bad = admin(&client, "POST", "recovery", Some(json!({"seconds": -1}))).await;
+    assert_eq!(bad.status, 400);
+    assert_recovering(&client, &task).await;
+
     let log = admin(&client, "GET", "requests", None).await;
     let entries = log.body.as_array().unwrap();
     assert!(

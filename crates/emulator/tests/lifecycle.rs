@@ -84,7 +84,7 @@ async fn the_concurrency_limit_is_reached_by_real_traffic() {
 async fn stop_without_publisher_answers_435_and_a_second_stop_49_then_404() {
     let config = EmulatorConfig {
         default_channel_users: 0,
-        exit_linger: Duration::from_secs(3600),
+        exit_linger: Duration::from_secs(100_000_000),
         ..fast()
     };
     let emulator = start(config);
@@ -129,7 +129,7 @@ async fn stop_without_publisher_answers_435_and_a_second_stop_49_then_404() {
 #[tokio::test]
 async fn a_task_exits_after_max_idle_time_without_users() {
     let emulator = start(EmulatorConfig {
-        exit_linger: Duration::from_secs(3600),
+        exit_linger: Duration::from_secs(100_000_000),
         ..fast()
     });
     let client = Client::new(&emulator);
@@ -183,6 +183,7 @@ async fn resource_expired_hour_ends_the_task() {
         time_scale: 100_000.0,
         rate_limit_per_sec: 0,
         exit_linger: Duration::from_secs(1_000_000),
+        resource_ttl: Duration::from_secs(1_000_000_000),
         ..EmulatorConfig::default()
     });
     let client = Client::new(&emulator);

@@ -17,11 +17,14 @@ pub fn start(config: EmulatorConfig) -> Emulator {
     Emulator::start(config, "127.0.0.1:0".parse().unwrap()).unwrap()
 }
 
-/// A config for fast tests: a large time scale and no rate limit.
+/// A config for fast tests: a large time scale, no rate limit, and resources that
+/// stay valid for a day of emulator time (so a slow machine cannot expire them
+/// between acquire and start).
 pub fn fast() -> EmulatorConfig {
     EmulatorConfig {
         time_scale: 1000.0,
         rate_limit_per_sec: 0,
+        resource_ttl: Duration::from_secs(86_400),
         ..EmulatorConfig::default()
     }
 }

@@ -52,7 +52,12 @@ async fn post(client: &PostClient, url: String, body: &Value) -> Value {
         .body(Full::new(Bytes::from(body.to_string())))
         .expect("request");
     let response = client.request(request).await.expect("emulator answers");
-    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
     serde_json::from_slice(&bytes).expect("json")
 }
 
@@ -65,14 +70,20 @@ async fn emulator_with_task() -> (Emulator, String) {
     };
     let emulator = Emulator::start(config, SocketAddr::from(([127, 0, 0, 1], 0))).expect("start");
     let client: PostClient = Client::builder(TokioExecutor::new()).build_http();
-    let base = format!("{}/v1/apps/{DEFAULT_APP_ID}/cloud_recording", emulator.base_url());
+    let base = format!(
+        "{}/v1/apps/{DEFAULT_APP_ID}/cloud_recording",
+        emulator.base_url()
+    );
     let acquired = post(
         &client,
         format!("{base}/acquire"),
         &json!({"cname": "bench", "uid": "1", "clientRequest": {}}),
     )
     .await;
-    let rid = acquired["resourceId"].as_str().expect("resource id").to_owned();
+    let rid = acquired["resourceId"]
+        .as_str()
+        .expect("resource id")
+        .to_owned();
     let started = post(
         &client,
         format!("{base}/resourceid/{rid}/mode/mix/start"),
@@ -129,7 +140,12 @@ async fn get(client: &HttpClient, url: &str, auth: &str) -> Bytes {
         .expect("request");
     let response = client.request(request).await.expect("answer");
     assert_eq!(response.status(), 200);
-    response.into_body().collect().await.expect("body").to_bytes()
+    response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
 }
 
 async fn batch(client: &Arc<HttpClient>, url: &Arc<str>, auth: &Arc<str>) {

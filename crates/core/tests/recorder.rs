@@ -333,3 +333,30 @@ fn updates_before_the_task_runs_are_refused_with_a_reason() {
         .unwrap();
     assert!(world.fake.live_tasks().is_empty());
 }
+
+#[test]
+fn a_dropped_handle_whose_start_timed_out_still_stops_the_task() {
+    let world = World::new();
+    // The start reaches the service but its answer never comes back.
+    world.fake.inject(
+        Trigger::Nth(Endpoint::Start, 0),
+        Fault::Hang { applied: true },
+    );
+    let recorder = world.recorder(RecorderConfig::default());
+    let clock = world.sim.clock();
+    let fake = world.fake.clone();
+    world
+        .sim
+        .run(async move {
+            let handle = recorder.start_session(spec(1));
+            // The caller gives up waiting while the start hangs, and drops the handle.
+            clock.sleep(Duration::from_secs(3)).await;
+            assert_eq!(fake.live_tasks().len(), 1);
+            assert_eq!(handle.state(), Some(SessionState::Starting));
+            drop(handle);
+        })
+        .unwrap();
+    world.sim.run_until_idle(Duration::from_secs(3600));
+    assert!(world.fake.live_tasks().is_empty());
+    assert_eq!(world.events.states().last(), Some(&SessionState::Stopped));
+}

@@ -18,9 +18,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cloudrec_core::{
-    Backoff, Client, End, FileJournal, Journal, NoEvents, Recorder, RecorderConfig, RecoveryPolicy,
-    Resolution, RetryPolicy, SessionConfig, SessionReport, SessionSpec, SessionState, Spawn,
-    StatusTable, TaskRef, Timeouts,
+    Backoff, Client, End, FileJournal, Journal, MemoryJournal, NoEvents, Recorder, RecorderConfig,
+    RecoveryPolicy, Resolution, RetryPolicy, SessionConfig, SessionReport, SessionSpec,
+    SessionState, Spawn, StatusTable, TaskRef, Timeouts,
 };
 use cloudrec_emulator::{Emulator, EmulatorConfig, FaultAction, FaultRule};
 use cloudrec_hyper::{HyperTransport, TokioClock};
@@ -295,7 +295,8 @@ async fn two_hundred_sessions_under_random_faults_leave_no_task() {
     for fault in faults {
         emulator.inject(fault);
     }
-    let recorder = recorder(&emulator.base_url(), &config);
+    let journal = Arc::new(MemoryJournal::new());
+    let recorder = recorder(&emulator.base_url(), &config).with_journal(journal.clone());
     let mut runs = Vec::new();
     for n in 0..200u32 {
         let recorder = recorder.clone();
@@ -311,6 +312,8 @@ async fn two_hundred_sessions_under_random_faults_leave_no_task() {
         *ends.entry(report.end.state().as_str()).or_default() += 1;
         unconfirmed.extend(report.unconfirmed);
     }
+    // Every task still running is one a session reported as unconfirmed (a
+    // failover chained past the recovery window: lost); the journal kept it.
     let left = live_tasks(&emulator);
     for sid in &left {
         assert!(
@@ -318,11 +321,24 @@ async fn two_hundred_sessions_under_random_faults_leave_no_task() {
             "task {sid} left running and not reported; ends: {ends:?}"
         );
     }
+    let journalled: Vec<String> = journal
+        .live()
+        .unwrap()
+        .into_iter()
+        .map(|task| task.sid.to_string())
+        .collect();
+    assert_eq!(journalled.len(), unconfirmed.len(), "ends: {ends:?}");
+    // What an application does with them later: recover stops what still runs.
+    emulator.clear_faults();
+    tokio::time::sleep(scaled(200.0)).await;
+    let recovered = recorder.recover(RecoveryPolicy::Stop).await;
+    assert_eq!(recovered.tasks.len(), journalled.len());
     assert!(
-        left.is_empty(),
-        "{} tasks left (all reported as unconfirmed); ends: {ends:?}",
-        left.len()
+        live_tasks(&emulator).is_empty(),
+        "left after recover: {:?}; ends: {ends:?}",
+        live_tasks(&emulator)
     );
+    assert!(journal.live().unwrap().is_empty());
 }
 
 const CHILD_ENV: &str = "CLOUDREC_SESSION_KILL_CHILD";

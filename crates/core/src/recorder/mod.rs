@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use cloudrec_types::{
-    AcquireClientRequest, Cname, Mode, StartClientRequest, Uid, UpdateClientRequest,
+    AcquireClientRequest, Cname, Mode, ResourceId, StartClientRequest, Uid, UpdateClientRequest,
     UpdateLayoutClientRequest,
 };
 
@@ -139,6 +139,9 @@ pub struct SessionReport {
     /// Tasks it started and could not confirm as stopped (lost, or stop failed);
     /// they stay in the journal.
     pub unconfirmed: Vec<TaskRef>,
+    /// Resource ids on which a start may have taken effect without the sid
+    /// ever arriving: a task may run there until its `maxIdleTime`.
+    pub uncertain: Vec<ResourceId>,
     /// How many times it acquired again.
     pub restarts: u32,
 }
@@ -494,6 +497,7 @@ impl SessionHandle {
                 },
                 last_task: self.task(),
                 unconfirmed: self.task().into_iter().collect(),
+                uncertain: Vec::new(),
                 restarts: 0,
             },
         }

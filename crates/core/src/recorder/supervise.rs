@@ -131,6 +131,18 @@ where
                         Ok(StartOutcome::AlreadyStarted { sid }) => {
                             Answer::Ok(Started::Already(sid))
                         }
+                        // An earlier attempt of this call (a 65, a 62, a timeout)
+                        // may have started the task: the machine asks again.
+                        Err(
+                            CallError::Failed {
+                                failure, attempts, ..
+                            }
+                            | CallError::DeadlineExceeded {
+                                last: failure,
+                                attempts,
+                                ..
+                            },
+                        ) if attempts > 1 => Answer::Ambiguous(failure),
                         Err(error) => answer(error),
                     })
                 }
@@ -342,6 +354,7 @@ where
             end,
             last_task: self.journalled.last().cloned(),
             unconfirmed,
+            uncertain: self.session.uncertain().to_vec(),
             restarts: self.session.restarts(),
         }
     }

@@ -101,6 +101,7 @@ pub struct Session {
     note: Option<String>,
     transitions: Vec<Transition>,
     unconfirmed: Vec<TaskIds>,
+    uncertain: Vec<ResourceId>,
     end: Option<End>,
 }
 
@@ -122,6 +123,7 @@ impl Session {
             note: None,
             transitions: Vec::new(),
             unconfirmed: Vec::new(),
+            uncertain: Vec::new(),
             end: None,
         }
     }
@@ -183,6 +185,13 @@ impl Session {
         &self.unconfirmed
     }
 
+    /// Resource ids on which a start may have taken effect without the sid ever
+    /// arriving (every answer was lost or contradicted): a task may run there
+    /// until its `maxIdleTime`.
+    pub fn uncertain(&self) -> &[ResourceId] {
+        &self.uncertain
+    }
+
     /// The recorder uid in use (it changes after a conflict or a lost task).
     pub fn uid(&self) -> Uid {
         self.uid
@@ -217,6 +226,9 @@ impl Session {
     fn decide(&mut self, now: Timestamp) -> Action {
         if self.stop_requested {
             match &self.phase {
+                // A start whose answer was lost may have started a task: it is
+                // sent again to learn the sid (201 code 7), and then stopped.
+                Phase::Acquired { resends, .. } if *resends > 0 => {}
                 Phase::Idle { .. } | Phase::Acquired { .. } => {
                     self.finish(End::Failed {
                         why: "stop requested before a task was started; nothing to stop".into(),
@@ -243,6 +255,14 @@ impl Session {
                 ..
             } => {
                 if now.saturating_since(*at) >= self.config.resource_lifetime {
+                    if let Phase::Acquired {
+                        resource_id,
+                        resends: 1..,
+                        ..
+                    } = &self.phase
+                    {
+                        self.uncertain.push(resource_id.clone());
+                    }
                     let why = "the resource id expired before start (valid 5 minutes)".to_owned();
                     return match self.restart(now, why, false) {
                         Ok(()) => self.decide(now),
@@ -323,16 +343,10 @@ impl Session {
     }
 
     fn on_started(&mut self, reply: Answer<Started>, now: Timestamp, jitter: f64) {
-        let Phase::Acquired {
-            resource_id,
-            resends,
-            at,
-            ..
-        } = &self.phase
-        else {
+        let Phase::Acquired { resource_id, .. } = &self.phase else {
             return;
         };
-        let (resource_id, resends, at) = (resource_id.clone(), *resends, *at);
+        let resource_id = resource_id.clone();
         let started = |sid| TaskIds {
             resource_id: resource_id.clone(),
             sid,
@@ -362,40 +376,67 @@ impl Session {
                     self.begin_waiting(task, now, Some(why.into()));
                     return;
                 }
-                self.on_start_failure(&failure, now);
+                self.on_start_failure(&failure, now, jitter);
             }
-            Answer::Ambiguous(failure) => {
-                // The start may have taken effect: sending it again on the same
-                // resource id either starts it or answers 201 code 7 with the sid.
-                let resends = resends + 1;
-                if resends > self.config.max_start_resends {
-                    self.finish(End::Failed {
-                        why: format!(
-                            "start may have taken effect but no answer came after {resends} tries ({failure}); a task may run on resource id {resource_id} until maxIdleTime"
-                        ),
-                    });
-                    return;
-                }
-                let delay = self.config.stop_backoff.delay(resends, jitter);
-                self.phase = Phase::Acquired {
-                    resource_id,
-                    at,
-                    resends,
-                    next: now + delay,
-                };
-            }
+            Answer::Ambiguous(failure) => self.resend_start(&failure, now, jitter),
             Answer::Invalid(why) => self.finish(End::Failed {
                 why: format!("start refused before sending: {why}"),
             }),
         }
     }
 
-    fn on_start_failure(&mut self, failure: &Failure, now: Timestamp) {
+    /// Sends start again on the same resource after an answer that leaves open
+    /// whether it took effect: it starts the task, or answers 201 code 7 with
+    /// the sid. When the resends run out, the resource is reported as uncertain.
+    fn resend_start(&mut self, failure: &Failure, now: Timestamp, jitter: f64) {
+        let Phase::Acquired {
+            resource_id,
+            at,
+            resends,
+            ..
+        } = &self.phase
+        else {
+            return;
+        };
+        let (resource_id, at, resends) = (resource_id.clone(), *at, *resends + 1);
+        if resends > self.config.max_start_resends {
+            self.uncertain.push(resource_id.clone());
+            let why = format!(
+                "start may have taken effect but no usable answer came after {resends} tries ({failure}); a task may run on resource id {resource_id} until maxIdleTime"
+            );
+            if failure.resolution() == Resolution::RetryThenReacquire
+                && let Ok(()) = self.restart(now, why.clone(), false)
+            {
+                return;
+            }
+            return self.finish(End::Failed { why });
+        }
+        let delay = self.config.stop_backoff.delay(resends, jitter);
+        self.phase = Phase::Acquired {
+            resource_id,
+            at,
+            resends,
+            next: now + delay,
+        };
+    }
+
+    fn on_start_failure(&mut self, failure: &Failure, now: Timestamp, jitter: f64) {
+        let Phase::Acquired {
+            resource_id,
+            resends,
+            ..
+        } = &self.phase
+        else {
+            return;
+        };
+        let (resource_id, maybe_started) = (resource_id.clone(), *resends > 0);
         let outcome = match failure.resolution() {
-            Resolution::ReacquireAndStart
-            | Resolution::RetryThenReacquire
-            | Resolution::RetryBackoff
-            | Resolution::ReduceRate => self.restart(
+            // The backend may have been reached (65, 62, 5xx): ask again on the
+            // same resource before abandoning it.
+            Resolution::RetryThenReacquire | Resolution::RetryBackoff => {
+                return self.resend_start(failure, now, jitter);
+            }
+            Resolution::ReacquireAndStart | Resolution::ReduceRate => self.restart(
                 now,
                 format!("start failed, acquiring again: {failure}"),
                 false,
@@ -422,8 +463,13 @@ impl Session {
             | Resolution::FixRequest
             | Resolution::FixCredentials
             | Resolution::FixAccount
-            | Resolution::ReduceConcurrency => Err(format!("start failed: {failure}")),
+            | Resolution::ReduceConcurrency => Err(format!(
+                "start on resource id {resource_id} failed: {failure}"
+            )),
         };
+        if maybe_started {
+            self.uncertain.push(resource_id);
+        }
         if let Err(why) = outcome {
             self.finish(End::Failed { why });
         }
@@ -778,14 +824,6 @@ impl Session {
                 );
             }
             StopAnswer::Gone => {
-                if maybe_stopped {
-                    return self.finish_stop(
-                        then,
-                        Vec::new(),
-                        None,
-                        Some("an earlier stop took effect; its answer was lost".into()),
-                    );
-                }
                 if self.last_status.is_some_and(RecordingStatus::is_finished) {
                     return self.finish_stop(
                         then,
@@ -813,8 +851,13 @@ impl Session {
                         };
                     }
                     Verdict::Gone => {
+                        let cause = if maybe_stopped {
+                            "an earlier stop whose answer was lost took effect"
+                        } else {
+                            "it had exited on its own (idle exit after maxIdleTime)"
+                        };
                         let reason = format!(
-                            "task sid {} not found (404) through the {} s recovery window: it had exited on its own (idle exit after maxIdleTime) or was lost",
+                            "task sid {} not found (404) through the {} s recovery window: {cause}, or it was lost",
                             task.sid,
                             self.config.recovery_window.as_secs()
                         );

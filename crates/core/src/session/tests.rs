@@ -201,20 +201,68 @@ fn waiting_backs_off_and_gives_up_after_90_seconds_with_a_stop() {
 }
 
 #[test]
-fn start_502_and_codes_65_62_acquire_and_start_again() {
-    for (status, code) in [(500, 502), (206, 65), (500, 62)] {
+fn start_502_acquires_and_starts_again() {
+    let mut run = Run::new(SessionConfig::default());
+    run.give(Input::Acquired(Answer::Ok(rid(1))));
+    let action = run.give(Input::Started(Answer::Failed(coded(
+        Endpoint::Start,
+        500,
+        502,
+    ))));
+    assert_eq!(action, &Action::Acquire { uid: uid() });
+    run.start(2);
+    assert_eq!(run.session.restarts(), 1);
+    assert_eq!(run.session.state(), Some(SessionState::WaitingUntilRunning));
+    assert!(run.session.uncertain().is_empty());
+}
+
+#[test]
+fn codes_65_and_62_ask_the_same_resource_again_then_acquire_again() {
+    for (status, code) in [(206, 65), (500, 62)] {
         let mut run = Run::new(SessionConfig::default());
         run.give(Input::Acquired(Answer::Ok(rid(1))));
+        // The backend may have started the task: start is sent again on the same
+        // resource (it answers 201 code 7 with the sid if it did).
+        for _ in 0..3 {
+            run.give(Input::Started(Answer::Failed(coded(
+                Endpoint::Start,
+                status,
+                code,
+            ))));
+            assert_eq!(
+                run.wait(),
+                &Action::Start {
+                    resource_id: rid(1),
+                    uid: uid()
+                },
+                "code {code}"
+            );
+        }
         let action = run.give(Input::Started(Answer::Failed(coded(
             Endpoint::Start,
             status,
             code,
         ))));
         assert_eq!(action, &Action::Acquire { uid: uid() }, "code {code}");
+        assert_eq!(run.session.uncertain(), [rid(1)]);
         run.start(2);
         assert_eq!(run.session.restarts(), 1);
-        assert_eq!(run.session.state(), Some(SessionState::WaitingUntilRunning));
     }
+}
+
+#[test]
+fn a_task_started_by_a_lost_attempt_is_adopted() {
+    let mut run = Run::new(SessionConfig::default());
+    run.give(Input::Acquired(Answer::Ok(rid(1))));
+    run.give(Input::Started(Answer::Failed(coded(
+        Endpoint::Start,
+        206,
+        65,
+    ))));
+    run.wait();
+    run.give(Input::Started(Answer::Ok(Started::Already(Some(sid(1))))));
+    assert_eq!(run.session.task().map(|t| t.sid.clone()), Some(sid(1)));
+    assert_eq!(run.session.restarts(), 0);
 }
 
 #[test]
@@ -527,7 +575,8 @@ fn a_stop_that_keeps_failing_is_reported_with_its_task() {
 }
 
 #[test]
-fn an_ambiguous_stop_then_404_counts_as_stopped() {
+fn an_ambiguous_stop_is_sent_again_and_a_404_is_not_taken_for_proof() {
+    // The resent stop answers 49: the first one took effect.
     let mut run = Run::new(SessionConfig::default());
     run.run_until_recording(1);
     run.session.request_stop();
@@ -538,11 +587,32 @@ fn an_ambiguous_stop_then_404_counts_as_stopped() {
         "",
     ))));
     assert!(matches!(run.wait(), Action::Stop { .. }));
-    run.give(Input::Stopped(Answer::Ok(StopAnswer::Gone)));
+    run.give(Input::Stopped(Answer::Ok(StopAnswer::AlreadyExiting)));
     assert_eq!(
         run.session.end().map(End::state),
         Some(SessionState::Stopped)
     );
+    assert!(run.session.unconfirmed().is_empty());
+
+    // The resent stop answers 404: it may be a failover, so the recovery window
+    // applies; a task that comes back is stopped.
+    let mut run = Run::new(SessionConfig::default());
+    run.run_until_recording(1);
+    run.session.request_stop();
+    run.give(Input::Wake);
+    run.give(Input::Stopped(Answer::Ambiguous(failure(
+        Endpoint::Stop,
+        504,
+        "",
+    ))));
+    run.wait();
+    run.give(Input::Stopped(Answer::Ok(StopAnswer::Gone)));
+    assert!(run.session.end().is_none());
+    assert!(matches!(run.wait(), Action::Stop { .. }));
+    run.give(Input::Stopped(Answer::Ok(StopAnswer::Stopped {
+        files: vec![],
+        uploading_status: None,
+    })));
     assert!(run.session.unconfirmed().is_empty());
 }
 
@@ -591,6 +661,20 @@ fn a_stop_before_start_sends_nothing() {
     run.session.request_stop();
     let action = run.give(Input::Started(Answer::Ok(Started::New(sid(1)))));
     assert!(matches!(action, Action::Stop { .. }));
+}
+
+#[test]
+fn a_stop_after_an_ambiguous_start_learns_the_sid_and_stops_the_task() {
+    let mut run = Run::new(SessionConfig::default());
+    run.give(Input::Acquired(Answer::Ok(rid(1))));
+    run.session.request_stop();
+    let timeout = failure(Endpoint::Start, 504, "");
+    run.give(Input::Started(Answer::Ambiguous(timeout)));
+    // Not ended: the lost start may have started a task.
+    assert!(run.session.end().is_none());
+    assert!(matches!(run.wait(), Action::Start { .. }));
+    let action = run.give(Input::Started(Answer::Ok(Started::Already(Some(sid(1))))));
+    assert!(matches!(action, Action::Stop { task, .. } if task.sid == sid(1)));
 }
 
 #[test]

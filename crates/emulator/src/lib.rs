@@ -77,7 +77,7 @@ use tokio::task::{JoinHandle, JoinSet};
 pub use config::{DEFAULT_APP_ID, DEFAULT_CUSTOMER_ID, DEFAULT_CUSTOMER_SECRET, EmulatorConfig};
 pub use error::{EmulatorError, JsonError};
 pub use fault::{FaultAction, FaultRule};
-pub use state::{EndReason, RequestRecord, TaskSelector, TaskView};
+pub use state::{RequestRecord, TaskSelector, TaskView};
 
 use server::Shared;
 use state::State;

@@ -70,9 +70,8 @@ impl Reply {
 }
 
 /// Why a task is no longer running.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EndReason {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EndReason {
     /// Stopped by a stop call.
     Stopped,
     /// Left the channel after `maxIdleTime` with no user in it.
@@ -95,7 +94,7 @@ pub struct TaskView {
     pub uid: String,
     /// The recording mode.
     pub mode: String,
-    /// `running`, `recovering`, or (for ended tasks) the [`EndReason`].
+    /// `running`, or `recovering` while a recovery window is open.
     pub state: String,
     /// The `status` a query would report (0..=5 while running; 8 once ended).
     pub status: u8,

@@ -5,7 +5,9 @@
 //!   properties published with bare lapin (publisher confirms, mandatory, persistent,
 //!   the same window of 256 in flight) to the same exchange and queue, in the same run;
 //! - `events_pipeline/memory`: 1,000 core events through the pipeline (envelope, UUID
-//!   v7, fan-out) to the in-memory sink, received by the application.
+//!   v7, fan-out) to the in-memory sink, received by the application;
+//! - `events_pipeline/emit`: the cost on the caller's side alone: 1,000 `emit` calls
+//!   into a pipeline whose sink discards (the sink's task drains concurrently).
 //!
 //! Needs RabbitMQ at `CLOUDREC_AMQP_URL` or `amqp://127.0.0.1:5672/%2f` (the AMQP group
 //! is skipped with a message when none listens). Run with
@@ -16,7 +18,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use cloudrec_core::Event;
+use cloudrec_core::{Event, EventSink};
 use cloudrec_events::{
     AmqpConfig, AmqpSink, CONTENT_TYPE, CloudEvent, MemorySink, Pipeline, catalog,
 };
@@ -243,6 +245,37 @@ fn pipeline(c: &mut Criterion) {
     });
     group.finish();
     assert_eq!(pipeline.stats()[0].dropped, 0);
+
+    let (emit_pipeline, mut drained) = runtime.block_on(async {
+        let (memory, drained) = MemorySink::channel(2 * BATCH);
+        let pipeline = Pipeline::builder()
+            .queue_capacity(2 * BATCH)
+            .sink(memory)
+            .build()
+            .expect("pipeline");
+        (pipeline, drained)
+    });
+    let mut group = c.benchmark_group("events_pipeline");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("emit", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let events = batch.clone();
+                let start = Instant::now();
+                for event in events {
+                    emit_pipeline.emit(event);
+                }
+                total += start.elapsed();
+                // Deliver and drain outside the measurement, so nothing is dropped.
+                runtime.block_on(emit_pipeline.flush(Duration::from_secs(10)));
+                black_box(drained.drain());
+            }
+            total
+        });
+    });
+    group.finish();
+    assert_eq!(emit_pipeline.stats()[0].dropped, 0);
 }
 
 criterion_group!(benches, pipeline, amqp);

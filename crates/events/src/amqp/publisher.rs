@@ -175,6 +175,11 @@ async fn connect(shared: &Arc<Shared>) -> Result<Session, Failure> {
             }
         })
     };
+    // A broker already under an alarm may have blocked the connection before the
+    // listener subscribed; lapin keeps that state too.
+    if connection.status().blocked() {
+        shared.blocked.store(true, Ordering::Release);
+    }
     let channel = within(
         config.connect_timeout,
         "a channel",

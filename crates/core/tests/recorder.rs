@@ -360,3 +360,36 @@ fn a_dropped_handle_whose_start_timed_out_still_stops_the_task() {
     assert!(world.fake.live_tasks().is_empty());
     assert_eq!(world.events.states().last(), Some(&SessionState::Stopped));
 }
+
+#[test]
+fn the_task_limit_makes_extra_sessions_wait_for_a_slot() {
+    let world = World::new();
+    let config = RecorderConfig::default().with_task_limit(Some(2)).unwrap();
+    let recorder = world.recorder(config);
+    let fake = world.fake.clone();
+    let clock = world.sim.clock();
+    let reports = world
+        .sim
+        .run(async move {
+            let handles: Vec<_> = (0..3).map(|n| recorder.start_session(spec(n))).collect();
+            handles[0].running().await.expect("running");
+            handles[1].running().await.expect("running");
+            clock.sleep(Duration::from_secs(120)).await;
+            // The third waits: two tasks at most.
+            assert_eq!(fake.live_tasks().len(), 2);
+            assert_eq!(handles[2].state(), None);
+            let mut handles = handles.into_iter();
+            let first = handles.next().unwrap().stop().await;
+            let second = handles.next().unwrap();
+            let third = handles.next().unwrap();
+            third
+                .running()
+                .await
+                .expect("the third runs once a slot is free");
+            assert_eq!(fake.live_tasks().len(), 2);
+            vec![first, second.stop().await, third.stop().await]
+        })
+        .unwrap();
+    assert!(reports.iter().all(|r| matches!(r.end, End::Stopped { .. })));
+    assert!(world.fake.live_tasks().is_empty());
+}

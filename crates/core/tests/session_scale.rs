@@ -91,7 +91,10 @@ fn scale(sessions: u32) {
     let recorder = Recorder::new(
         client,
         spawner,
-        RecorderConfig::default().with_session(session),
+        RecorderConfig::default()
+            .with_session(session)
+            .with_task_limit(None)
+            .expect("no task limit"),
     );
     let storage = StorageConfig::new(StorageVendor::AmazonS3, 0, "bucket", "access", "secret");
     let start = StartClientRequest::mix(storage);

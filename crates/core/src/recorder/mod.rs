@@ -23,8 +23,8 @@ use cloudrec_types::{
 };
 
 use crate::{
-    CallError, Client, Clock, End, EventSink, Journal, Session, SessionConfig, SessionState,
-    TaskRef, Transport,
+    Admission, CallError, Client, Clock, End, EventSink, Journal, PolicyError, Session,
+    SessionConfig, SessionState, TaskLimit, TaskRef, Transport,
 };
 
 pub use recover::{Found, Recovered, RecoveryPolicy, RecoveryReport};
@@ -49,6 +49,8 @@ pub struct RecorderConfig {
     session: Arc<SessionConfig>,
     leak: LeakPolicy,
     jitter_seed: u64,
+    task_limit: Option<usize>,
+    admission_poll: Duration,
 }
 
 impl Default for RecorderConfig {
@@ -57,6 +59,8 @@ impl Default for RecorderConfig {
             session: Arc::new(SessionConfig::default()),
             leak: LeakPolicy::Stop,
             jitter_seed: 0x5E55_1015,
+            task_limit: Some(TaskLimit::DEFAULT_MAX),
+            admission_poll: Duration::from_secs(1),
         }
     }
 }
@@ -78,6 +82,31 @@ impl RecorderConfig {
     pub fn with_jitter_seed(mut self, seed: u64) -> Self {
         self.jitter_seed = seed;
         self
+    }
+
+    /// At most `limit` sessions hold a task at once (default 50, the service's
+    /// quota per App ID), so that acquire never meets 406 `vendor_over_load`;
+    /// the others wait before acquiring. `None` removes the bound. Sessions
+    /// resumed by [`Recorder::recover`] are not counted.
+    pub fn with_task_limit(mut self, limit: Option<usize>) -> Result<Self, PolicyError> {
+        if limit == Some(0) {
+            return Err(PolicyError::ZeroCount {
+                setting: "task limit",
+            });
+        }
+        self.task_limit = limit;
+        Ok(self)
+    }
+
+    /// How often a session waiting for a task slot asks again (default 1 s).
+    pub fn with_admission_poll(mut self, poll: Duration) -> Result<Self, PolicyError> {
+        if poll.is_zero() {
+            return Err(PolicyError::ZeroDuration {
+                setting: "admission poll",
+            });
+        }
+        self.admission_poll = poll;
+        Ok(self)
     }
 }
 
@@ -200,6 +229,7 @@ pub(crate) struct Inner<T, C, E> {
     journal: Mutex<Option<Arc<dyn Journal>>>,
     config: RecorderConfig,
     registry: Mutex<HashMap<SessionId, Entry>>,
+    tasks: Option<Mutex<TaskLimit>>,
     next_id: AtomicU64,
     jitter: AtomicU64,
 }
@@ -211,6 +241,30 @@ impl<T, C, E> Inner<T, C, E> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Takes a task slot; `true` when admitted (or unbounded).
+    pub(crate) fn admit(&self) -> bool {
+        match &self.tasks {
+            None => true,
+            Some(tasks) => matches!(
+                tasks
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .try_admit(),
+                Admission::Admitted
+            ),
+        }
+    }
+
+    /// Gives a task slot back.
+    pub(crate) fn release(&self) {
+        if let Some(tasks) = &self.tasks {
+            tasks
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .release();
+        }
     }
 
     fn registry(&self) -> MutexGuard<'_, HashMap<SessionId, Entry>> {
@@ -267,6 +321,10 @@ where
     /// A recorder over `client`, spawning supervisors with `spawner`.
     pub fn new(client: Client<T, C, E>, spawner: Arc<dyn Spawn>, config: RecorderConfig) -> Self {
         let jitter = AtomicU64::new(config.jitter_seed);
+        let tasks = config
+            .task_limit
+            .and_then(|max| TaskLimit::new(max).ok())
+            .map(Mutex::new);
         Self {
             inner: Arc::new(Inner {
                 client,
@@ -274,6 +332,7 @@ where
                 journal: Mutex::new(None),
                 config,
                 registry: Mutex::default(),
+                tasks,
                 next_id: AtomicU64::new(1),
                 jitter,
             }),

@@ -49,6 +49,7 @@ pub(crate) struct Supervisor<T, C, E> {
     journalled: Vec<TaskRef>,
     inbox: Receiver<Command>,
     reports: Sender<SessionReport>,
+    admitted: bool,
 }
 
 impl<T, C, E> Supervisor<T, C, E> {
@@ -70,6 +71,7 @@ impl<T, C, E> Supervisor<T, C, E> {
             journalled: Vec::new(),
             inbox,
             reports,
+            admitted: false,
         })
     }
 }
@@ -82,6 +84,9 @@ where
     E: EventSink,
 {
     let report = Box::pin(supervisor.drive()).await;
+    if supervisor.admitted {
+        supervisor.inner.release();
+    }
     supervisor.inner.registry().remove(&supervisor.id);
     // Answer updates still queued: the session is over.
     while let Some(command) = supervisor.inbox.try_recv() {
@@ -109,6 +114,21 @@ where
             self.publish();
             input = match action {
                 Action::Acquire { uid } => {
+                    if !self.admitted {
+                        self.admitted = self.inner.admit();
+                    }
+                    if !self.admitted {
+                        // Every task slot is taken: ask again later; a stop
+                        // request meanwhile ends the session before it starts.
+                        let sleep = clock.sleep(self.inner.config.admission_poll);
+                        match race(sleep, &self.inbox).await {
+                            Raced::Timer => {}
+                            Raced::Message(Some(command)) => Box::pin(self.command(command)).await,
+                            Raced::Message(None) => self.session.request_stop(),
+                        }
+                        input = Input::Wake;
+                        continue;
+                    }
                     let request = AcquireRequest::new(self.spec.cname.clone(), uid)
                         .with_client_request(self.spec.acquire.clone());
                     let result = Box::pin(client.acquire(&self.spec.mode, &request)).await;

@@ -50,6 +50,16 @@ fn io<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> Jo
     }
 }
 
+/// Makes the directory entry of `path` durable (a new file, a rename); best
+/// effort, as not every platform can sync a directory.
+fn sync_dir(path: &Path) {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Ok(dir) = File::open(dir)
+    {
+        let _ = dir.sync_all();
+    }
+}
+
 impl FileJournal {
     /// Opens (or creates) the journal at `path` and reads the live tasks in it.
     pub fn open(path: impl Into<PathBuf>) -> Result<Self, JournalError> {
@@ -72,11 +82,15 @@ impl FileJournal {
                 }
             }
         }
+        let created = !path.exists();
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
             .map_err(io("open", &path))?;
+        if created {
+            sync_dir(&path);
+        }
         let journal = Self {
             path,
             state: Mutex::new(State { file, live, lines }),
@@ -123,11 +137,7 @@ impl FileJournal {
             out.sync_all().map_err(io("compact", &tmp))?;
         }
         std::fs::rename(&tmp, &self.path).map_err(io("compact", &self.path))?;
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty())
-            && let Ok(dir) = File::open(dir)
-        {
-            let _ = dir.sync_all();
-        }
+        sync_dir(&self.path);
         state.file = OpenOptions::new()
             .append(true)
             .open(&self.path)

@@ -147,32 +147,19 @@ pub(crate) async fn race<T>(
     timer: Pin<Box<dyn Future<Output = ()> + Send + '_>>,
     receiver: &Receiver<T>,
 ) -> Raced<T> {
-    Race {
-        timer,
-        receiver,
-        closed: false,
-    }
-    .await
+    Race { timer, receiver }.await
 }
 
 struct Race<'a, T> {
     timer: Pin<Box<dyn Future<Output = ()> + Send + 'a>>,
     receiver: &'a Receiver<T>,
-    closed: bool,
 }
 
 impl<T> Future for Race<'_, T> {
     type Output = Raced<T>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Raced<T>> {
-        if !self.closed {
-            match self.receiver.poll_recv(cx) {
-                Poll::Ready(Some(value)) => return Poll::Ready(Raced::Message(Some(value))),
-                Poll::Ready(None) => {
-                    self.closed = true;
-                    return Poll::Ready(Raced::Message(None));
-                }
-                Poll::Pending => {}
-            }
+        if let Poll::Ready(message) = self.receiver.poll_recv(cx) {
+            return Poll::Ready(Raced::Message(message));
         }
         match self.timer.as_mut().poll(cx) {
             Poll::Ready(()) => Poll::Ready(Raced::Timer),

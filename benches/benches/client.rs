@@ -67,7 +67,11 @@ async fn setup() -> Setup {
         .await
         .expect("acquire");
     let storage = StorageConfig::new(StorageVendor::AmazonS3, 0, "b", "a", "s");
-    let request = StartRequest::new(cname.clone(), uid, StartClientRequest::mix(storage).with_mp4());
+    let request = StartRequest::new(
+        cname.clone(),
+        uid,
+        StartClientRequest::mix(storage).with_mp4(),
+    );
     let StartOutcome::Started { sid } = client
         .start(&acquired.resource_id, &Mode::Mix, &request)
         .await
@@ -153,7 +157,8 @@ fn query_path(c: &mut Criterion) {
                 let mut calls = tokio::task::JoinSet::new();
                 for _ in 0..BATCH {
                     let setup = Arc::clone(&setup);
-                    calls.spawn(async move { raw_query(&setup.raw, &setup.url, &setup.auth).await });
+                    calls
+                        .spawn(async move { raw_query(&setup.raw, &setup.url, &setup.auth).await });
                 }
                 while let Some(done) = calls.join_next().await {
                     done.expect("call");

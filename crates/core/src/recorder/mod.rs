@@ -86,8 +86,8 @@ impl RecorderConfig {
 
     /// At most `limit` sessions hold a task at once (default 50, the service's
     /// quota per App ID), so that acquire never meets 406 `vendor_over_load`;
-    /// the others wait before acquiring. `None` removes the bound. Sessions
-    /// resumed by [`Recorder::recover`] are not counted.
+    /// the others wait before acquiring. `None` removes the bound. A session
+    /// resumed by [`Recorder::recover`] takes a slot if one is free.
     pub fn with_task_limit(mut self, limit: Option<usize>) -> Result<Self, PolicyError> {
         if limit == Some(0) {
             return Err(PolicyError::ZeroCount {
@@ -382,8 +382,13 @@ where
         );
         let inner = Arc::clone(&self.inner);
         let task_status = Arc::clone(&status);
-        let supervisor =
+        let mut supervisor =
             supervise::Supervisor::new(inner, id, spec, session, inbox, task_status, report_tx);
+        // A resumed session already has its task: it takes a slot if one is free
+        // (it cannot wait for one).
+        if supervisor.has_task() {
+            supervisor.admitted = self.inner.admit();
+        }
         self.inner
             .spawner
             .spawn(Box::pin(supervise::run(supervisor)));

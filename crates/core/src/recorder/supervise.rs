@@ -49,7 +49,7 @@ pub(crate) struct Supervisor<T, C, E> {
     journalled: Vec<TaskRef>,
     inbox: Receiver<Command>,
     reports: Sender<SessionReport>,
-    admitted: bool,
+    pub(crate) admitted: bool,
 }
 
 impl<T, C, E> Supervisor<T, C, E> {
@@ -73,6 +73,11 @@ impl<T, C, E> Supervisor<T, C, E> {
             reports,
             admitted: false,
         })
+    }
+
+    /// Whether the session starts with a task (resumed from the journal).
+    pub(crate) fn has_task(&self) -> bool {
+        self.session.task().is_some()
     }
 }
 

@@ -20,6 +20,7 @@ mod explain;
 mod failover;
 mod failure;
 mod ha_window;
+mod jitter;
 mod journal;
 mod outcome;
 mod policy;

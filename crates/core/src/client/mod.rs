@@ -7,7 +7,6 @@
 
 mod builder;
 mod error;
-mod jitter;
 mod outcome;
 mod path;
 mod task;
@@ -29,12 +28,12 @@ pub use error::CallError;
 pub use outcome::{StartOutcome, StopOutcome};
 pub use task::TaskRef;
 
+use crate::jitter::JitterSource;
 use crate::{
     Clock, Event, EventKind, EventSink, FailoverPlan, GiveUpReason, HttpRequest, Next, Permit,
     RateLimiter, Resolution, RetryPolicy, Subject, Transport, TransportErrorKind,
     classify_transport, decode,
 };
-use jitter::JitterSource;
 
 /// A Cloud Recording client for one App ID.
 ///

@@ -30,6 +30,7 @@ use crate::{
 pub use recover::{Found, Recovered, RecoveryPolicy, RecoveryReport};
 pub use spawn::Spawn;
 
+use crate::jitter::JitterSource;
 use chan::{Receiver, Sender, mailbox};
 use status::StatusCell;
 
@@ -231,7 +232,7 @@ pub(crate) struct Inner<T, C, E> {
     registry: Mutex<HashMap<SessionId, Entry>>,
     tasks: Option<Mutex<TaskLimit>>,
     next_id: AtomicU64,
-    jitter: AtomicU64,
+    jitter: JitterSource,
 }
 
 impl<T, C, E> Inner<T, C, E> {
@@ -271,16 +272,9 @@ impl<T, C, E> Inner<T, C, E> {
         self.registry.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The next jitter number in `[0, 1)` (SplitMix64 over the seed).
+    /// The next jitter number in `[0, 1)`.
     pub(crate) fn jitter(&self) -> f64 {
-        let mut z = self
-            .jitter
-            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
-            .wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1_u64 << 53) as f64
+        self.jitter.next()
     }
 }
 
@@ -320,7 +314,7 @@ where
 {
     /// A recorder over `client`, spawning supervisors with `spawner`.
     pub fn new(client: Client<T, C, E>, spawner: Arc<dyn Spawn>, config: RecorderConfig) -> Self {
-        let jitter = AtomicU64::new(config.jitter_seed);
+        let jitter = JitterSource::new(config.jitter_seed);
         let tasks = config
             .task_limit
             .and_then(|max| TaskLimit::new(max).ok())

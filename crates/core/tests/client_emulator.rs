@@ -433,3 +433,38 @@ async fn a_burst_of_100_calls_stays_under_the_rate_limit() {
     assert_eq!(limited, 0, "the emulator answered 429 {limited} times");
     client.stop(&task, &stop_request(&task)).await.unwrap();
 }
+
+/// A 429 is retried: after the server's `Retry-After` when it sends one, else
+/// after the rate-limited back-off.
+#[tokio::test]
+async fn rate_limited_answers_are_retried_honouring_retry_after() {
+    let config = config();
+    let emulator = Emulator::start(config.clone(), loopback()).unwrap();
+    let client = client(&emulator, &config, &Collect::default());
+    let limited = serde_json::json!({"message": "API rate limit exceeded"});
+    for retry_after in [None, Some(1)] {
+        let mut rule = FaultRule::respond(Some(Endpoint::Acquire), 429, limited.clone()).times(1);
+        if let Some(seconds) = retry_after {
+            rule = rule.with_retry_after(seconds);
+        }
+        emulator.inject(rule);
+        let before = calls_of(&emulator, Endpoint::Acquire);
+        let started = std::time::Instant::now();
+        client
+            .acquire(
+                &Mode::Mix,
+                &AcquireRequest::new(Cname::new("limited").unwrap(), uid(3)),
+            )
+            .await
+            .unwrap();
+        let waited = started.elapsed();
+        assert_eq!(calls_of(&emulator, Endpoint::Acquire) - before, 2);
+        if let Some(seconds) = retry_after {
+            assert!(
+                waited >= Duration::from_secs(seconds),
+                "retried after {waited:?}, before the server's Retry-After of {seconds} s"
+            );
+        }
+        emulator.clear_faults();
+    }
+}

@@ -54,6 +54,9 @@ pub enum FaultAction {
         status: u16,
         /// The JSON body.
         body: serde_json::Value,
+        /// A `Retry-After` header to send, in seconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after: Option<u64>,
     },
     /// Wait this many real milliseconds, then handle the call normally.
     Delay {
@@ -93,7 +96,23 @@ impl FaultRule {
     /// A rule that answers every call of `endpoint` (all endpoints for `None`) with
     /// `status` and `body`, such as a row of the status table.
     pub fn respond(endpoint: Option<Endpoint>, status: u16, body: serde_json::Value) -> Self {
-        Self::new(endpoint, FaultAction::Respond { status, body })
+        Self::new(
+            endpoint,
+            FaultAction::Respond {
+                status,
+                body,
+                retry_after: None,
+            },
+        )
+    }
+
+    /// The same rule, answering with a `Retry-After: seconds` header when its
+    /// action is [`FaultAction::Respond`]; other actions are unchanged.
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        if let FaultAction::Respond { retry_after, .. } = &mut self.action {
+            *retry_after = Some(seconds);
+        }
+        self
     }
 
     /// A rule that delays each call of `endpoint` by `ms` real milliseconds.

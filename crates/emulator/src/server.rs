@@ -204,11 +204,21 @@ pub(crate) async fn handle(
     };
     let mut recovery_for_new_task = None;
     let fault = match action {
-        FaultAction::Respond { status, body } => {
+        FaultAction::Respond {
+            status,
+            body,
+            retry_after,
+        } => {
             shared
                 .lock()
                 .log_outcome(seq, Some(status), Some("respond"));
-            return Ok(json_response(status, &body));
+            let mut response = json_response(status, &body);
+            if let Some(seconds) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+            }
+            return Ok(response);
         }
         FaultAction::Hang => {
             // Logged first: the future is dropped when the client disconnects.

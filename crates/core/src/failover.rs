@@ -243,20 +243,32 @@ impl FailoverPlan {
 
     /// A plan of one base URL, e.g. `http://127.0.0.1:8080`, tried twice.
     pub fn fixed(base_url: &str) -> Result<Self, PolicyError> {
-        let url = base_url.trim_end_matches('/');
-        let invalid = || PolicyError::InvalidBaseUrl {
-            url: base_url.to_owned(),
-        };
-        let rest = url
-            .strip_prefix("https://")
-            .or_else(|| url.strip_prefix("http://"))
-            .ok_or_else(invalid)?;
-        if rest.is_empty() || rest.contains(['/', '?', '#', ' ', '@']) {
-            return Err(invalid());
+        Self::from_urls([base_url])
+    }
+
+    /// A plan of your own base URLs (proxies in two regions, test servers): the
+    /// first is tried twice, then each of the others once, in order.
+    pub fn from_urls<I, S>(base_urls: I) -> Result<Self, PolicyError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut steps = Vec::new();
+        for base_url in base_urls {
+            let url = checked_base_url(base_url.as_ref())?;
+            if steps.is_empty() {
+                steps.push((Step::First, url.clone()));
+                steps.push((Step::Again, url));
+            } else {
+                steps.push((Step::Neighbour, url));
+            }
+        }
+        if steps.is_empty() {
+            return Err(PolicyError::InvalidBaseUrl { url: String::new() });
         }
         Ok(Self {
             primary: None,
-            steps: vec![(Step::First, url.to_owned()), (Step::Again, url.to_owned())],
+            steps,
             cursor: 0,
         })
     }
@@ -302,6 +314,22 @@ impl FailoverPlan {
 fn push_region(steps: &mut Vec<(Step, String)>, host: Host) {
     steps.push((Step::Neighbour, host.base_url()));
     steps.push((Step::OtherSuffix, host.other_suffix().base_url()));
+}
+
+/// `base_url` without a trailing slash, if it is `http(s)://authority` and nothing more.
+fn checked_base_url(base_url: &str) -> Result<String, PolicyError> {
+    let url = base_url.trim_end_matches('/');
+    let invalid = || PolicyError::InvalidBaseUrl {
+        url: base_url.to_owned(),
+    };
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(invalid)?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', ' ', '@']) {
+        return Err(invalid());
+    }
+    Ok(url.to_owned())
 }
 
 #[cfg(test)]
@@ -387,5 +415,16 @@ mod tests {
         }
         assert_eq!(Region::parse("api-us-east-1"), Some(Region::UsEast1));
         assert_eq!(Suffix::preferred_for(Region::CnEast1), Suffix::SdRtnCom);
+    }
+
+    #[test]
+    fn own_urls_are_tried_first_twice_then_in_order_after_any_failure() {
+        let mut plan = FailoverPlan::from_urls(["http://a:1/", "http://b:2"]).unwrap();
+        assert_eq!(plan.current(), "http://a:1");
+        assert_eq!(plan.advance(TransportErrorKind::Connect), Some("http://a:1"));
+        assert_eq!(plan.advance(TransportErrorKind::Timeout), Some("http://b:2"));
+        assert_eq!(plan.advance(TransportErrorKind::Connect), None);
+        assert!(FailoverPlan::from_urls(["http://a:1", "ftp://b"]).is_err());
+        assert!(FailoverPlan::from_urls(Vec::<String>::new()).is_err());
     }
 }

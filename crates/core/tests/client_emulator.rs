@@ -468,3 +468,58 @@ async fn rate_limited_answers_are_retried_honouring_retry_after() {
         emulator.clear_faults();
     }
 }
+
+/// Two emulators stand in for two hosts of the failover plan. When the first
+/// refuses connections, or hangs, a query moves on to the second one.
+#[tokio::test]
+async fn a_query_fails_over_to_the_next_host() {
+    let config = config();
+    let second = Emulator::start(config.clone(), loopback()).unwrap();
+    let setup = client(&second, &config, &Collect::default());
+    let task = started(&setup, &Mode::Mix, "failover", 11).await;
+
+    // Nothing listens on a port that was just released: connections are refused.
+    let refusing = {
+        let listener = std::net::TcpListener::bind(loopback()).unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let hanging = Emulator::start(config.clone(), loopback()).unwrap();
+    hanging.inject(FaultRule::hang(Some(Endpoint::Query)));
+
+    for first in [refusing, hanging.base_url()] {
+        let events = Collect::default();
+        let plan =
+            cloudrec_core::FailoverPlan::from_urls([first.clone(), second.base_url()]).unwrap();
+        let transport = HyperTransport::builder()
+            .credentials(config.customer_id.clone(), config.customer_secret.clone())
+            .request_timeout(Endpoint::Query, Duration::from_millis(300))
+            .build()
+            .unwrap();
+        let client = Client::builder(config.app_id.clone(), transport, TokioClock::new())
+            .events(events.clone())
+            .failover_plan(plan)
+            .retry_policy(quick_retries())
+            .build()
+            .unwrap();
+        let answer = client.query(&task).await.unwrap();
+        assert_eq!(answer.sid, task.sid, "via {first}");
+        let failovers: Vec<(String, String)> = events
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|event| match &event.kind {
+                cloudrec_core::EventKind::CallFailover { from, to, .. } => {
+                    Some((from.clone(), to.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            failovers,
+            [(first.clone(), second.base_url())],
+            "via {first}"
+        );
+    }
+    setup.stop(&task, &stop_request(&task)).await.unwrap();
+}

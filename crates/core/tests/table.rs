@@ -151,3 +151,38 @@ fn the_embedded_table_is_the_shipped_file() {
         rows().len()
     );
 }
+
+#[test]
+fn explain_gives_every_row_its_meaning_and_resolution() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/status-codes.tsv");
+    let tsv = std::fs::read_to_string(path).unwrap();
+    for line in tsv.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let endpoint = match cols[0] {
+            "*" => Endpoint::Query,
+            name => name.parse().unwrap(),
+        };
+        let status = cols[1].parse().unwrap_or(UNDOCUMENTED_STATUSES[0]);
+        let body = match cols[2] {
+            "-" => serde_json::json!({ "message": cols[3] }),
+            code => serde_json::json!({ "code": code.parse::<i64>().unwrap(), "reason": cols[3] }),
+        };
+        let explanation =
+            cloudrec_core::explain(endpoint, status, &serde_json::to_vec(&body).unwrap());
+        assert_eq!(explanation.what_happened, cols[4], "{line}");
+        assert_eq!(
+            explanation.resolution.map(Resolution::as_str),
+            Some(cols[5]),
+            "{line}"
+        );
+        let json = serde_json::to_value(&explanation).unwrap();
+        assert_eq!(json["resolution"], cols[5], "{line}");
+        assert_eq!(
+            json["retryable"],
+            Resolution::parse(cols[5]).unwrap().is_retryable(),
+            "{line}"
+        );
+        let row = explanation.row.unwrap();
+        assert_eq!(row.code, cols[2], "{line}");
+    }
+}

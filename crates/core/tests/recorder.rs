@@ -2,14 +2,13 @@
 //! start, record, update and stop; dropped handles, shutdown and a crash followed
 //! by `recover` leave no task running.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use cloudrec_core::testing::{FakeService, Fault, Sim, SimClock, Trigger};
+use cloudrec_core::testing::{EventLog, FakeService, Fault, Sim, SimClock, Trigger};
 use cloudrec_core::{
-    Client, Clock, End, Event, EventKind, EventSink, Found, Journal, LeakPolicy, MemoryJournal,
-    Recorder, RecorderConfig, RecoveryPolicy, SessionConfig, SessionSpec, SessionState, Spawn,
-    StopMode,
+    Client, Clock, End, Found, Journal, LeakPolicy, MemoryJournal, Recorder, RecorderConfig,
+    RecoveryPolicy, SessionConfig, SessionSpec, SessionState, Spawn, StopMode,
 };
 use cloudrec_types::{
     AppId, Cname, Endpoint, MixedVideoLayout, Mode, StartClientRequest, StorageConfig,
@@ -18,35 +17,12 @@ use cloudrec_types::{
 
 const SECRET_KEY: &str = "storage-secret-key-never-logged";
 
-#[derive(Clone, Default)]
-struct Collect(Arc<Mutex<Vec<Event>>>);
-
-impl EventSink for Collect {
-    fn emit(&self, event: Event) {
-        self.0.lock().unwrap().push(event);
-    }
-}
-
-impl Collect {
-    fn states(&self) -> Vec<SessionState> {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(|event| match &event.kind {
-                EventKind::StateChanged { to, .. } => Some(*to),
-                _ => None,
-            })
-            .collect()
-    }
-}
-
-type TestRecorder = Recorder<FakeService, SimClock, Collect>;
+type TestRecorder = Recorder<FakeService, SimClock, EventLog>;
 
 struct World {
     sim: Sim,
     fake: FakeService,
-    events: Collect,
+    events: EventLog,
     journal: Arc<MemoryJournal>,
 }
 
@@ -57,7 +33,7 @@ impl World {
         Self {
             sim,
             fake,
-            events: Collect::default(),
+            events: EventLog::default(),
             journal: Arc::new(MemoryJournal::new()),
         }
     }
@@ -120,7 +96,7 @@ fn a_session_records_updates_and_stops_with_its_files() {
     let states = world.events.states();
     assert_eq!(states.first(), Some(&SessionState::Acquired));
     assert_eq!(states.last(), Some(&SessionState::Stopped));
-    let all = format!("{:?}", world.events.0.lock().unwrap());
+    let all = format!("{:?}", world.events.events());
     assert!(!all.contains(SECRET_KEY));
 }
 
@@ -210,7 +186,7 @@ fn a_restarted_process_recovers_and_stops_the_orphans() {
     let first_world = World {
         sim: first.clone(),
         fake: world.fake.clone(),
-        events: Collect::default(),
+        events: EventLog::default(),
         journal: world.journal.clone(),
     };
     let recorder = first_world.recorder(RecorderConfig::default());

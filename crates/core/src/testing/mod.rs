@@ -3,8 +3,10 @@
 //! simulated [`Clock`](crate::Clock), so that sessions, recorders and clients run
 //! minutes of behaviour in microseconds, the same way every time.
 
+mod events;
 mod fake;
 mod sim;
 
+pub use events::EventLog;
 pub use fake::{FakeConfig, FakeService, FakeTask, Fault, Trigger};
 pub use sim::{Sim, SimClock};

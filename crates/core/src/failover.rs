@@ -421,8 +421,14 @@ mod tests {
     fn own_urls_are_tried_first_twice_then_in_order_after_any_failure() {
         let mut plan = FailoverPlan::from_urls(["http://a:1/", "http://b:2"]).unwrap();
         assert_eq!(plan.current(), "http://a:1");
-        assert_eq!(plan.advance(TransportErrorKind::Connect), Some("http://a:1"));
-        assert_eq!(plan.advance(TransportErrorKind::Timeout), Some("http://b:2"));
+        assert_eq!(
+            plan.advance(TransportErrorKind::Connect),
+            Some("http://a:1")
+        );
+        assert_eq!(
+            plan.advance(TransportErrorKind::Timeout),
+            Some("http://b:2")
+        );
         assert_eq!(plan.advance(TransportErrorKind::Connect), None);
         assert!(FailoverPlan::from_urls(["http://a:1", "ftp://b"]).is_err());
         assert!(FailoverPlan::from_urls(Vec::<String>::new()).is_err());

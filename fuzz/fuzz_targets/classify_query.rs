@@ -1,0 +1,7 @@
+//! Classification of arbitrary answers to query.
+#![no_main]
+
+use cloudrec_types::Endpoint;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| cloudrec_fuzz::classify(Endpoint::Query, data));

@@ -1,0 +1,7 @@
+//! The update response decoder on arbitrary bytes.
+#![no_main]
+
+use cloudrec_types::{Endpoint, UpdateResponse};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| cloudrec_fuzz::decode_as::<UpdateResponse>(Endpoint::Update, data));

@@ -37,5 +37,16 @@ fuzz TARGET SECONDS="120":
 demo *ARGS:
     cargo run --release -p cloudrec-cli -- demo {{ARGS}}
 
-# What CI runs: the tests, then the lints.
-ci: test lint
+# Run every example; they use the embedded emulator, and event_consumer the local RabbitMQ.
+examples:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    for example in individual_recording mix_custom_layout web_rtmp testing_with_the_emulator event_plugin; do
+        echo "== example $example"
+        cargo run -q -p cloudrec-examples --example "$example"
+    done
+    echo "== example event_consumer --samples"
+    cargo run -q -p cloudrec-examples --example event_consumer -- --samples
+
+# What CI runs: the tests, the examples, then the lints.
+ci: test examples lint

@@ -22,7 +22,7 @@ use cloudrec_events::{AmqpConfig, AmqpSink, CloudEvent, DEFAULT_EXCHANGE, catalo
 use futures_util::StreamExt;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicQosOptions, ExchangeDeclareOptions,
-    QueueBindOptions, QueueDeclareOptions,
+    QueueBindOptions, QueueDeclareOptions, QueuePurgeOptions,
 };
 use lapin::types::FieldTable;
 use lapin::{Connection, ConnectionProperties, ExchangeKind};
@@ -141,7 +141,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     channel.basic_qos(256, BasicQosOptions::default()).await?;
 
     let mut expected = args.count;
+    let mut messages = None;
     if args.samples {
+        // Start from an empty queue, so that the dedupe shown is this run's.
+        channel
+            .queue_purge(args.queue.as_str().into(), QueuePurgeOptions::default())
+            .await?;
         let sink = AmqpSink::start(config)?;
         let samples = catalog::every_kind();
         for event in &samples {
@@ -151,6 +156,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         sink.shutdown(Duration::from_secs(10)).await?;
         expected.get_or_insert(samples.len());
+        messages = Some(2 * samples.len());
         println!("published {} sample events, each twice", samples.len());
     }
 
@@ -180,7 +186,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Err(error) => eprintln!("skipping a message that is not a cloudrec event: {error}"),
         }
         delivery.ack(BasicAckOptions::default()).await?;
-        if expected.is_some_and(|n| unique >= n) {
+        let received = unique + duplicates;
+        if expected.is_some_and(|n| unique >= n) && messages.is_none_or(|n| received >= n) {
             break;
         }
     }

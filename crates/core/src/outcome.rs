@@ -5,7 +5,7 @@ use cloudrec_types::{
     UpdateResponse,
 };
 
-use crate::{Failure, HttpResponse, Resolution, decode};
+use crate::{Failure, HttpResponse, Resolution, classify_failure, decode};
 
 /// What one call came to: the typed response of an HTTP 200, or a [`Failure`]
 /// that says what happened and what to do.
@@ -86,6 +86,11 @@ impl Reply {
 /// Classifies the answer to a call of `endpoint`, decoding a success into the
 /// endpoint's response type.
 pub fn classify_reply(endpoint: Endpoint, response: &HttpResponse) -> Outcome<Reply> {
+    // Only a 200 can be a success: build any other failure in place, without
+    // moving it through the `Result` of each response type.
+    if response.status != 200 {
+        return Outcome::Failure(classify_failure(endpoint, response));
+    }
     let decoded = match endpoint {
         Endpoint::Acquire => decode(endpoint, response).map(Reply::Acquire),
         Endpoint::Start => decode(endpoint, response).map(Reply::Start),

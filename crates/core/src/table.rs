@@ -101,8 +101,31 @@ impl Rule {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatusTable {
     rules: Vec<Rule>,
-    /// `(code, index into rules)` sorted by code, for the lookup of coded answers.
-    by_code: Vec<(i64, usize)>,
+    /// The answer of [`StatusTable::lookup_code`] for every (code, endpoint,
+    /// status) the table can tell apart, compiled once: the key packs them (see
+    /// [`code_key`]) and the value indexes `rules`. Sorted by key.
+    by_code: Vec<(CodeKey, u16)>,
+    /// Indexes of the gateway rows (no code), in file order. (Rows past
+    /// `u16::MAX` would be found by no lookup; the shipped table has about 50.)
+    gateway: Vec<u16>,
+}
+
+/// (code, endpoint, status) in one sortable key.
+type CodeKey = (i64, u32);
+
+/// The status that stands for "a status no row of this code names".
+const OTHER_STATUS: u16 = 0;
+
+fn code_key(endpoint: Endpoint, status: u16, code: i64) -> CodeKey {
+    let endpoint = match endpoint {
+        Endpoint::Acquire => 0,
+        Endpoint::Start => 1,
+        Endpoint::Query => 2,
+        Endpoint::Update => 3,
+        Endpoint::UpdateLayout => 4,
+        Endpoint::Stop => 5,
+    };
+    (code, (endpoint << 16) | u32::from(status))
 }
 
 impl StatusTable {
@@ -117,32 +140,54 @@ impl StatusTable {
     }
 
     /// The row that best matches a service-form answer (`{"code": ..}`), if any.
+    ///
+    /// A row naming the endpoint beats a `*` row; within that, a row whose status
+    /// equals the answer's beats a row without a status (`-`), which beats a row
+    /// with another status. The answer is compiled for every case when the table
+    /// is read, so a lookup is one or two binary searches.
     pub fn lookup_code(&self, endpoint: Endpoint, status: u16, code: i64) -> Option<&Rule> {
-        let start = self.by_code.partition_point(|(own, _)| *own < code);
-        let same_code = self.by_code[start..]
-            .iter()
-            .take_while(|(own, _)| *own == code)
-            .filter_map(|(_, index)| self.rules.get(*index));
-        let mut best: Option<(u8, &Rule)> = None;
-        for rule in same_code {
+        let find = |status| {
+            self.by_code
+                .binary_search_by(|(key, _)| key.cmp(&code_key(endpoint, status, code)))
+                .ok()
+        };
+        let found = find(status).or_else(|| find(OTHER_STATUS))?;
+        let (_, index) = self.by_code.get(found)?;
+        self.rules.get(usize::from(*index))
+    }
+
+    /// The best row by [`Rule::fit`], by scanning every row (the definition the
+    /// compiled lookup follows).
+    fn scan_code(&self, endpoint: Endpoint, status: u16, code: i64) -> Option<usize> {
+        let mut best: Option<(u8, usize)> = None;
+        for (index, rule) in self.rules.iter().enumerate() {
             if let Some(rank) = rule.fit(endpoint, status, code)
                 && best.is_none_or(|(top, _)| rank > top)
             {
-                best = Some((rank, rule));
+                best = Some((rank, index));
             }
         }
-        best.map(|(_, rule)| rule)
+        best.map(|(_, index)| index)
     }
 
     /// The row of a gateway-form answer (`{"message": ..}`): same status, same
     /// message ignoring ASCII case and surrounding spaces.
     pub fn lookup_message(&self, status: u16, message: &str) -> Option<&Rule> {
-        let message = message.trim();
-        self.rules.iter().find(|rule| {
-            rule.code.is_none()
-                && rule.http_status == Some(status)
-                && rule.text.eq_ignore_ascii_case(message)
-        })
+        // `trim` walks both ends char by char; a message that starts and ends
+        // with a printable ASCII character (the usual case) has nothing to trim.
+        let plain = |byte: Option<&u8>| byte.is_some_and(|b| b.is_ascii_graphic());
+        let bytes = message.as_bytes();
+        let message = if plain(bytes.first()) && plain(bytes.last()) {
+            message
+        } else {
+            message.trim()
+        };
+        self.gateway
+            .iter()
+            .filter_map(|index| self.rules.get(usize::from(*index)))
+            .find(|rule| {
+                rule.http_status == Some(status) && rule.text.eq_ignore_ascii_case(message)
+            })
     }
 
     /// Reads the tab-separated table. Lines that do not have the seven columns
@@ -155,13 +200,44 @@ impl StatusTable {
             .filter(|line| !line.trim().is_empty())
             .filter_map(parse_row)
             .collect();
-        let mut by_code: Vec<(i64, usize)> = rules
-            .iter()
-            .enumerate()
-            .filter_map(|(index, rule)| Some((rule.code?, index)))
+        let gateway = (0..rules.len())
+            .filter(|&index| rules[index].code.is_none())
+            .filter_map(|index| u16::try_from(index).ok())
             .collect();
+        let mut table = Self {
+            rules,
+            by_code: Vec::new(),
+            gateway,
+        };
+        // Every (code, endpoint, status) a row names, and each (code, endpoint)
+        // with a status no row of that code names.
+        let mut cases: Vec<(i64, u16)> = table
+            .rules
+            .iter()
+            .filter_map(|rule| {
+                let code = rule.code?;
+                Some([
+                    (code, rule.http_status.unwrap_or(OTHER_STATUS)),
+                    (code, OTHER_STATUS),
+                ])
+            })
+            .flatten()
+            .collect();
+        cases.sort_unstable();
+        cases.dedup();
+        let mut by_code = Vec::new();
+        for (code, status) in cases {
+            for endpoint in Endpoint::ALL {
+                if let Some(index) = table.scan_code(endpoint, status, code)
+                    && let Ok(index) = u16::try_from(index)
+                {
+                    by_code.push((code_key(endpoint, status, code), index));
+                }
+            }
+        }
         by_code.sort_unstable();
-        Self { rules, by_code }
+        table.by_code = by_code;
+        table
     }
 }
 
@@ -220,6 +296,26 @@ mod tests {
         let query = table.lookup_code(Endpoint::Query, 500, 501).unwrap();
         assert_eq!(query.resolution(), Resolution::AlreadyExiting);
         assert!(table.lookup_code(Endpoint::Start, 500, 501).is_none());
+    }
+
+    #[test]
+    fn the_compiled_lookup_agrees_with_a_scan_of_every_row() {
+        let table = StatusTable::get();
+        let mut codes: Vec<i64> = table.rules().iter().filter_map(Rule::code).collect();
+        codes.extend([-1, 0, 3, 999, i64::MIN, i64::MAX]);
+        for code in codes {
+            for endpoint in Endpoint::ALL {
+                for status in (0..=600).chain([u16::MAX]) {
+                    let compiled = table
+                        .lookup_code(endpoint, status, code)
+                        .map(|rule| rule as *const Rule);
+                    let scanned = table
+                        .scan_code(endpoint, status, code)
+                        .map(|index| &table.rules()[index] as *const Rule);
+                    assert_eq!(compiled, scanned, "{endpoint} {status} {code}");
+                }
+            }
+        }
     }
 
     #[test]

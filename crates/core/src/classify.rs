@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use cloudrec_types::{Endpoint, ResourceId, Sid};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 
 use crate::failure::{Answered, clip, keep_text};
 use crate::table::{Rule, StatusTable};
@@ -51,7 +51,7 @@ pub fn classify_failure(endpoint: Endpoint, response: &HttpResponse) -> Failure 
 /// The fields of [`ErrorBody`](cloudrec_types::ErrorBody) that classification
 /// reads, borrowed from the body where no unescaping is needed, so that reading
 /// an error allocates only what the [`Failure`] keeps.
-#[derive(Deserialize)]
+#[derive(Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawErrorBody<'a> {
     #[serde(default)]
@@ -68,6 +68,7 @@ struct RawErrorBody<'a> {
 
 /// A JSON string borrowed from the body when it has no escapes, else owned.
 /// (serde borrows a bare `Cow<str>` field but not one inside an `Option`.)
+#[derive(Debug, PartialEq, Eq)]
 struct Text<'a>(Cow<'a, str>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
@@ -92,6 +93,206 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     }
 }
 
+/// Reads an error body as the derived decoder of [`RawErrorBody`] would, but
+/// reads plain values itself: strings without escapes, integers of up to 18
+/// digits, `true`, `false` and `null` (every documented error body has only
+/// these); any other value is read by serde_json from where it starts. Returns
+/// `None` for a body that is not one object, or repeats a field, and the caller
+/// then parses with serde_json. For every body this accepts, the result is the
+/// one serde_json gives (a nested value may use the whole of serde_json's
+/// nesting limit, where the derived decoder leaves it one level less).
+fn read_flat(body: &str) -> Option<RawErrorBody<'_>> {
+    let mut scan = Scan {
+        text: body,
+        bytes: body.as_bytes(),
+        at: 0,
+    };
+    let mut raw = RawErrorBody::default();
+    let mut seen = 0u8;
+    scan.eat(b'{')?;
+    if scan.peek() == Some(b'}') {
+        scan.at += 1;
+    } else {
+        loop {
+            if scan.peek()? != b'"' {
+                return None;
+            }
+            let key = scan.string()?;
+            scan.eat(b':')?;
+            scan.peek()?;
+            let (bit, slot) = match key {
+                "code" => (1, None),
+                "reason" => (2, Some(&mut raw.reason)),
+                "message" => (4, Some(&mut raw.message)),
+                "sid" => (8, Some(&mut raw.sid)),
+                "resourceId" => (16, Some(&mut raw.resource_id)),
+                _ => (0, None),
+            };
+            if seen & bit != 0 {
+                return None;
+            }
+            seen |= bit;
+            // A value the fast path does not read (an escape, a float, a nested
+            // value) goes to serde_json, as the derived decoder would send it.
+            match (bit, slot) {
+                (1, _) => {
+                    raw.code = match scan.nullable(Scan::integer) {
+                        Some(code) => code,
+                        None => scan.serde_value()?,
+                    };
+                }
+                (_, Some(slot)) => {
+                    *slot = match scan.nullable(Scan::string) {
+                        Some(text) => text.map(|text| Text(Cow::Borrowed(text))),
+                        None => scan.serde_value()?,
+                    };
+                }
+                _ => {
+                    if scan.skip_plain().is_none() {
+                        scan.serde_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            match scan.peek()? {
+                b',' => scan.at += 1,
+                b'}' => {
+                    scan.at += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    (scan.peek().is_none()).then_some(raw)
+}
+
+/// How many bytes at the start of `bytes` are neither `"`, `\\` nor a control
+/// character, eight at a time: in each word, a byte equal to the one sought (or
+/// below 0x20) sets its high bit in the mask, and the lowest such bit is exact.
+fn plain_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut run = 0;
+    for chunk in &mut chunks {
+        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let word = u64::from_le_bytes(word);
+        let quote = word ^ (ONES * u64::from(b'"'));
+        let backslash = word ^ (ONES * u64::from(b'\\'));
+        let zero = |x: u64| x.wrapping_sub(ONES) & !x;
+        let found =
+            (zero(quote) | zero(backslash) | (word.wrapping_sub(ONES * 0x20) & !word)) & HIGH;
+        if found != 0 {
+            return run + found.trailing_zeros() as usize / 8;
+        }
+        run += 8;
+    }
+    let rest = chunks.remainder();
+    run + rest
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .unwrap_or(rest.len())
+}
+
+/// A cursor over a body for [`read_flat`]. Every read checks its bounds.
+struct Scan<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Scan<'a> {
+    /// The next byte after JSON whitespace, which is skipped.
+    fn peek(&mut self) -> Option<u8> {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.at) {
+            self.at += 1;
+        }
+        self.bytes.get(self.at).copied()
+    }
+
+    /// Consumes `byte`, after whitespace.
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        (self.peek()? == byte).then(|| self.at += 1)
+    }
+
+    /// A string without escapes or control characters, at the cursor.
+    fn string(&mut self) -> Option<&'a str> {
+        if self.bytes.get(self.at) != Some(&b'"') {
+            return None;
+        }
+        let start = self.at + 1;
+        let rest = self.bytes.get(start..)?;
+        let len = plain_run(rest);
+        if rest.get(len) != Some(&b'"') {
+            return None;
+        }
+        self.at = start + len + 1;
+        // Both ends are ASCII quotes, hence character boundaries.
+        self.text.get(start..start + len)
+    }
+
+    /// A non-negative integer of 1 to 18 digits without a leading zero (which
+    /// fits an `i64`), at the cursor. What follows is checked by the caller.
+    /// Like every read here, it leaves the cursor where it was when it fails.
+    fn integer(&mut self) -> Option<i64> {
+        let start = self.at;
+        let mut value: i64 = 0;
+        while let Some(&digit @ b'0'..=b'9') = self.bytes.get(self.at) {
+            if self.at - start == 18 {
+                self.at = start;
+                return None;
+            }
+            value = value * 10 + i64::from(digit - b'0');
+            self.at += 1;
+        }
+        let digits = self.at - start;
+        let leading_zero = digits > 1 && self.bytes.get(start) == Some(&b'0');
+        if digits == 0 || leading_zero {
+            self.at = start;
+            return None;
+        }
+        Some(value)
+    }
+
+    /// `null` as `Some(None)`, else the value `read` reads, as `Some(Some(..))`.
+    fn nullable<T>(&mut self, read: fn(&mut Self) -> Option<T>) -> Option<Option<T>> {
+        if self.literal(b"null") {
+            return Some(None);
+        }
+        read(self).map(Some)
+    }
+
+    fn literal(&mut self, word: &[u8]) -> bool {
+        let end = self.at + word.len();
+        let found = self.bytes.get(self.at..end) == Some(word);
+        if found {
+            self.at = end;
+        }
+        found
+    }
+
+    /// One value read by serde_json from the cursor on.
+    fn serde_value<T: Deserialize<'a>>(&mut self) -> Option<T> {
+        let rest = self.text.get(self.at..)?;
+        let mut values = serde_json::Deserializer::from_str(rest).into_iter::<T>();
+        let value = values.next()?.ok()?;
+        self.at += values.byte_offset();
+        Some(value)
+    }
+
+    /// A plain value of a field classification does not read.
+    fn skip_plain(&mut self) -> Option<()> {
+        match self.bytes.get(self.at)? {
+            b'"' => self.string().map(drop),
+            b'0'..=b'9' => self.integer().map(drop),
+            _ => (self.literal(b"null") || self.literal(b"true") || self.literal(b"false"))
+                .then_some(()),
+        }
+    }
+}
+
 /// Reads a failed answer and finds its table row, if the table has one.
 pub(crate) fn read_answer(
     endpoint: Endpoint,
@@ -99,9 +300,9 @@ pub(crate) fn read_answer(
 ) -> (Answered, Option<&'static Rule>) {
     let status = response.status;
     // One UTF-8 check of the whole body, then a parse that checks no string again.
-    let body = std::str::from_utf8(&response.body)
-        .ok()
-        .and_then(|body| serde_json::from_str::<RawErrorBody<'_>>(body).ok());
+    let body = std::str::from_utf8(&response.body).ok().and_then(|body| {
+        read_flat(body).or_else(|| serde_json::from_str::<RawErrorBody<'_>>(body).ok())
+    });
     let table = StatusTable::get();
 
     let (kind, code, text, rule, sid, resource_id) = match body {
@@ -212,6 +413,112 @@ mod tests {
         assert_eq!(plain.text(), Some("bad"));
         let not_text = classify_failure(Endpoint::Start, &answer(400, r#"{"code":2,"reason":7}"#));
         assert_eq!(not_text.kind(), FailureKind::UnreadableError);
+    }
+
+    /// The flat reader gives serde_json's answer for every body it accepts.
+    fn same_as_serde(body: &str) -> usize {
+        let Some(flat) = read_flat(body) else {
+            return 0;
+        };
+        let serde = serde_json::from_str::<RawErrorBody<'_>>(body);
+        assert_eq!(Some(flat), serde.ok(), "{body:?}");
+        1
+    }
+
+    #[test]
+    fn the_flat_reader_agrees_with_serde() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../types/tests/fixtures");
+        let mut bodies: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path()).ok())
+            .collect();
+        bodies.extend(
+            [
+                r#"{}"#,
+                r#" { } "#,
+                r#"{"code":62}"#,
+                r#"{"code":062}"#,
+                r#"{"code":-0}"#,
+                r#"{"code":-5}"#,
+                r#"{"code":6.0}"#,
+                r#"{"code":6e1}"#,
+                r#"{"code":"62"}"#,
+                r#"{"code":null,"reason":null}"#,
+                r#"{"code":1,"code":2}"#,
+                r#"{"x":1,"x":2,"code":3}"#,
+                r#"{"code":123456789012345678}"#,
+                r#"{"code":1234567890123456789}"#,
+                r#"{"code":99999999999999999999}"#,
+                r#"{"code":12.5,"n":1234567890123456789,"m":-1e5,"z":01}"#,
+                r#"{"reason":"a\u00e9\n","sid":"\"","x":"\\","y":[1,{"z":[]}]}"#,
+                r#"{"message":"m","serverResponse":{"a":[1,2,{"b":"c"}]},"code":3}"#,
+                r#"{"code":"5","reason":["x"]}"#,
+                r#"{"reason":"a\"b"}"#,
+                r#"{"reason":"é"}"#,
+                r#"{"reason":7}"#,
+                r#"{"reason":true}"#,
+                r#"{"message":"m","sid":"","resourceId":"r"}"#,
+                r#"{"flag":true,"other":false,"none":null,"n":0,"code":2}"#,
+                r#"{"code":2,}"#,
+                r#"{"code":2"#,
+                r#"{"code":2} x"#,
+                r#"{"code" 2}"#,
+                r#"{code:2}"#,
+                r#"{"code":2}{}"#,
+                r#"{"code":nul}"#,
+                r#"{"code":2,"nested":{"a":1}}"#,
+                "{\"reason\":\"tab\there\"}",
+                "\u{feff}{\"code\":2}",
+                "\t{\r\n\"code\"\t:\n2\r}\n",
+            ]
+            .map(str::to_owned),
+        );
+        let mut read = 0;
+        for body in &bodies {
+            read += same_as_serde(body);
+            // Every prefix, and every byte changed to each JSON-significant one.
+            for end in 0..body.len() {
+                if let Some(prefix) = body.get(..end) {
+                    read += same_as_serde(prefix);
+                }
+            }
+            for at in 0..body.len().min(200) {
+                for byte in *b"{}[]\",:0-9 \"\\nte" {
+                    let mut bytes = body.clone().into_bytes();
+                    bytes[at] = byte;
+                    if let Ok(changed) = String::from_utf8(bytes) {
+                        read += same_as_serde(&changed);
+                    }
+                }
+            }
+        }
+        // The documented bodies and many variants take the flat path.
+        assert!(read > 1000, "{read}");
+        let timeout = r#"{"code": 62, "reason": "request timeout"}"#;
+        assert_eq!(read_flat(timeout).and_then(|raw| raw.code), Some(62));
+    }
+
+    #[test]
+    fn plain_run_stops_at_the_first_quote_backslash_or_control() {
+        let slow = |bytes: &[u8]| {
+            bytes
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(bytes.len())
+        };
+        let mut bytes: Vec<u8> = b"abcdefghijklmnopqrstuvwxyz0123456789".to_vec();
+        bytes.extend("é€😀".as_bytes());
+        for len in 0..bytes.len() {
+            for at in 0..=len {
+                for special in [b'"', b'\\', 0, 0x1f, b'\n', 0x20, 0x7f, 0x80, 0xff] {
+                    let mut case = bytes[..len].to_vec();
+                    if at < len {
+                        case[at] = special;
+                    }
+                    assert_eq!(plain_run(&case), slow(&case), "{case:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -102,22 +102,24 @@ impl Rule {
 pub struct StatusTable {
     rules: Vec<Rule>,
     /// The answer of [`StatusTable::lookup_code`] for every (code, endpoint,
-    /// status) the table can tell apart, compiled once: the key packs them (see
-    /// [`code_key`]) and the value indexes `rules`. Sorted by key.
-    by_code: Vec<(CodeKey, u16)>,
+    /// status) the table can tell apart, compiled once: the sorted keys (see
+    /// [`code_key`]) and, at the same position, the index into `rules`.
+    keys: Vec<u64>,
+    found: Vec<u16>,
+    /// Whether some row has a code outside `i32` (then lookups scan the rows).
+    wide_codes: bool,
     /// Indexes of the gateway rows (no code), in file order. (Rows past
     /// `u16::MAX` would be found by no lookup; the shipped table has about 50.)
     gateway: Vec<u16>,
 }
 
-/// (code, endpoint, status) in one sortable key.
-type CodeKey = (i64, u32);
-
 /// The status that stands for "a status no row of this code names".
 const OTHER_STATUS: u16 = 0;
 
-fn code_key(endpoint: Endpoint, status: u16, code: i64) -> CodeKey {
-    let endpoint = match endpoint {
+/// (code, endpoint, status) in one sortable key, for a code that fits an `i32`.
+fn code_key(endpoint: Endpoint, status: u16, code: i64) -> Option<u64> {
+    let code = i32::try_from(code).ok()?;
+    let endpoint: u64 = match endpoint {
         Endpoint::Acquire => 0,
         Endpoint::Start => 1,
         Endpoint::Query => 2,
@@ -125,7 +127,9 @@ fn code_key(endpoint: Endpoint, status: u16, code: i64) -> CodeKey {
         Endpoint::UpdateLayout => 4,
         Endpoint::Stop => 5,
     };
-    (code, (endpoint << 16) | u32::from(status))
+    // The sign bit flipped, so that keys sort as the codes do.
+    let code = u64::from(code.cast_unsigned() ^ 0x8000_0000);
+    Some((code << 32) | (endpoint << 16) | u64::from(status))
 }
 
 impl StatusTable {
@@ -146,14 +150,15 @@ impl StatusTable {
     /// with another status. The answer is compiled for every case when the table
     /// is read, so a lookup is one or two binary searches.
     pub fn lookup_code(&self, endpoint: Endpoint, status: u16, code: i64) -> Option<&Rule> {
+        if self.wide_codes {
+            return self.rules.get(self.scan_code(endpoint, status, code)?);
+        }
         let find = |status| {
-            self.by_code
-                .binary_search_by(|(key, _)| key.cmp(&code_key(endpoint, status, code)))
-                .ok()
+            let key = code_key(endpoint, status, code)?;
+            self.keys.binary_search(&key).ok()
         };
-        let found = find(status).or_else(|| find(OTHER_STATUS))?;
-        let (_, index) = self.by_code.get(found)?;
-        self.rules.get(usize::from(*index))
+        let at = find(status).or_else(|| find(OTHER_STATUS))?;
+        self.rules.get(usize::from(*self.found.get(at)?))
     }
 
     /// The best row by [`Rule::fit`], by scanning every row (the definition the
@@ -206,7 +211,9 @@ impl StatusTable {
             .collect();
         let mut table = Self {
             rules,
-            by_code: Vec::new(),
+            keys: Vec::new(),
+            found: Vec::new(),
+            wide_codes: false,
             gateway,
         };
         // Every (code, endpoint, status) a row names, and each (code, endpoint)
@@ -231,12 +238,15 @@ impl StatusTable {
                 if let Some(index) = table.scan_code(endpoint, status, code)
                     && let Ok(index) = u16::try_from(index)
                 {
-                    by_code.push((code_key(endpoint, status, code), index));
+                    match code_key(endpoint, status, code) {
+                        Some(key) => by_code.push((key, index)),
+                        None => table.wide_codes = true,
+                    }
                 }
             }
         }
         by_code.sort_unstable();
-        table.by_code = by_code;
+        (table.keys, table.found) = by_code.into_iter().unzip();
         table
     }
 }
@@ -330,6 +340,20 @@ mod tests {
                 .lookup_message(400, "no Route matched with those values")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn codes_beyond_i32_are_found_by_a_scan() {
+        let table = StatusTable::parse(
+            "header\nstart\t500\t62\tx\ty\tretry_backoff\tseed\n*\t-\t-9999999999\ta\tb\tfix_request\tother\n",
+        );
+        let wide = table
+            .lookup_code(Endpoint::Stop, 400, -9_999_999_999)
+            .unwrap();
+        assert_eq!(wide.resolution(), Resolution::FixRequest);
+        let narrow = table.lookup_code(Endpoint::Start, 504, 62).unwrap();
+        assert_eq!(narrow.resolution(), Resolution::RetryBackoff);
+        assert!(table.lookup_code(Endpoint::Query, 500, 62).is_none());
     }
 
     #[test]

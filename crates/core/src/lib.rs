@@ -10,6 +10,50 @@
 //! TLS library or message broker, reads no clock and draws no random numbers. Time,
 //! attempt numbers and jitter are arguments, so every decision can be tested in
 //! simulated time.
+//!
+//! # Example
+//!
+//! A whole recording through the [`Client`]; here over the in-process fake service
+//! in simulated time (feature `test-util`), in production over `cloudrec-hyper`'s
+//! transport and `TokioClock`.
+//!
+//! ```
+//! # #[cfg(feature = "test-util")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use cloudrec_core::testing::{FakeService, Sim};
+//! use cloudrec_core::{Client, Clock, StartOutcome, StopOutcome, TaskRef};
+//! use cloudrec_types::{AcquireRequest, AppId, Cname, Mode, StartClientRequest};
+//! use cloudrec_types::{StartRequest, StopRequest, StorageConfig, StorageVendor, Uid};
+//!
+//! let sim = Sim::new();
+//! let service = FakeService::new(sim.clock());
+//! let app_id = AppId::new("0123456789abcdef0123456789abcdef")?;
+//! let client = Client::builder(app_id, service, sim.clock()).build()?;
+//! let (cname, uid) = (Cname::new("class-42")?, Uid::new(527_841)?);
+//! let storage = StorageConfig::new(StorageVendor::AmazonS3, 0, "bucket", "ak", "sk");
+//!
+//! let stopped = sim.run(async move {
+//!     let acquire = AcquireRequest::new(cname.clone(), uid);
+//!     let resource_id = client.acquire(&Mode::Mix, &acquire).await?.resource_id;
+//!     let start = StartRequest::new(cname.clone(), uid, StartClientRequest::mix(storage));
+//!     let StartOutcome::Started { sid } = client.start(&resource_id, &Mode::Mix, &start).await?
+//!     else {
+//!         unreachable!("a fresh resource starts a new task");
+//!     };
+//!     let task = TaskRef { resource_id, sid, mode: Mode::Mix, cname: cname.clone(), uid };
+//!     client.clock().sleep(std::time::Duration::from_secs(30)).await;
+//!     let status = client.query(&task).await?.status();
+//!     let stopped = client.stop(&task, &StopRequest::new(cname, uid)).await?;
+//!     Ok::<_, cloudrec_core::CallError>((status, stopped))
+//! });
+//! let (status, stopped) = stopped.expect("the simulation finishes")?;
+//! assert!(status.is_some_and(|status| status.is_running()));
+//! assert!(matches!(stopped, StopOutcome::Stopped { .. }));
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "test-util"))]
+//! # fn main() {}
+//! ```
 
 mod backoff;
 mod classify;

@@ -73,7 +73,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         sink.emit(event);
     }
     let mut test_channel = catalog::every_kind().remove(0);
-    test_channel.subject.cname = cloudrec_types::Cname::new("test-load").ok();
+    std::sync::Arc::make_mut(&mut test_channel.subject).cname =
+        cloudrec_types::Cname::new("test-load").ok();
     sink.emit(test_channel);
 
     let report = pipeline.shutdown(Duration::from_secs(5)).await;

@@ -15,12 +15,12 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use bytes::Bytes;
-use cloudrec_core::{Client, NoEvents, StartOutcome, TaskRef};
+use cloudrec_core::{Client, HttpRequest, NoEvents, StartOutcome, TaskRef, Transport};
 use cloudrec_emulator::{Emulator, EmulatorConfig};
 use cloudrec_hyper::{HyperTransport, TokioClock};
 use cloudrec_types::{
-    AcquireRequest, Cname, Mode, StartClientRequest, StartRequest, StorageConfig, StorageVendor,
-    Uid,
+    AcquireRequest, Cname, Endpoint, Mode, StartClientRequest, StartRequest, StorageConfig,
+    StorageVendor, Uid,
 };
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use http_body_util::{BodyExt, Empty};
@@ -37,6 +37,9 @@ type FullClient = Client<HyperTransport, TokioClock, NoEvents>;
 struct Setup {
     _emulator: Emulator,
     client: FullClient,
+    transport: HyperTransport,
+    base_url: String,
+    path: String,
     task: TaskRef,
     raw: RawClient,
     url: String,
@@ -55,7 +58,7 @@ async fn setup() -> Setup {
         .credentials(config.customer_id.clone(), config.customer_secret.clone())
         .build()
         .expect("transport");
-    let client = Client::builder(config.app_id.clone(), transport, TokioClock::new())
+    let client = Client::builder(config.app_id.clone(), transport.clone(), TokioClock::new())
         .base_url(emulator.base_url())
         .rate_limit(1_000_000, 1_000)
         .build()
@@ -104,9 +107,14 @@ async fn setup() -> Setup {
         ))
     );
     let raw = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http();
+    let base_url = emulator.base_url();
+    let path = url[base_url.len()..].to_owned();
     Setup {
         _emulator: emulator,
         client,
+        transport,
+        base_url,
+        path,
         task,
         raw,
         url,
@@ -128,6 +136,19 @@ async fn raw_query(raw: &RawClient, url: &str, auth: &str) -> usize {
         .expect("body")
         .to_bytes()
         .len()
+}
+
+async fn transport_query(setup: &Setup) -> usize {
+    let request = HttpRequest {
+        endpoint: Endpoint::Query,
+        base_url: setup.base_url.clone(),
+        path: setup.path.clone(),
+        body: None,
+        timeout: Duration::from_secs(10),
+    };
+    let response = setup.transport.send(request).await.expect("answer");
+    assert_eq!(response.status, 200);
+    response.body.len()
 }
 
 async fn client_query(client: &FullClient, task: &TaskRef) -> usize {
@@ -159,6 +180,21 @@ fn query_path(c: &mut Criterion) {
                     let setup = Arc::clone(&setup);
                     calls
                         .spawn(async move { raw_query(&setup.raw, &setup.url, &setup.auth).await });
+                }
+                while let Some(done) = calls.join_next().await {
+                    done.expect("call");
+                }
+            }
+        });
+    });
+    group.bench_function("hyper_transport", |b| {
+        b.to_async(&runtime).iter(|| {
+            let setup = Arc::clone(&setup);
+            async move {
+                let mut calls = tokio::task::JoinSet::new();
+                for _ in 0..BATCH {
+                    let setup = Arc::clone(&setup);
+                    calls.spawn(async move { transport_query(&setup).await });
                 }
                 while let Some(done) = calls.join_next().await {
                     done.expect("call");

@@ -1,3 +1,4 @@
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use cloudrec_types::{AppId, Cname, Endpoint, Mode, ResourceId, Sid, Uid};
@@ -205,8 +206,8 @@ impl EventKind {
 pub struct Event {
     /// When it happened, on the wall clock.
     pub time: SystemTime,
-    /// Who it happened to.
-    pub subject: Subject,
+    /// Who it happened to; shared by the events of one call or session.
+    pub subject: Arc<Subject>,
     /// What happened.
     pub kind: EventKind,
 }

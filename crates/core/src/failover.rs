@@ -2,6 +2,7 @@
 //! resolved and connected by the transport.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::{PolicyError, TransportErrorKind};
 
@@ -197,7 +198,8 @@ enum Step {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FailoverPlan {
     primary: Option<Host>,
-    steps: Vec<(Step, String)>,
+    /// Shared, so that a call's copy of the plan costs no allocation.
+    steps: Arc<[(Step, String)]>,
     cursor: usize,
 }
 
@@ -219,7 +221,7 @@ impl FailoverPlan {
         }
         Self {
             primary: Some(primary),
-            steps,
+            steps: steps.into(),
             cursor: 0,
         }
     }
@@ -232,11 +234,13 @@ impl FailoverPlan {
             && primary.region().is_none()
             && self.steps.len() == 3
         {
-            push_region(&mut self.steps, Host::regional(home, primary.suffix()));
+            let mut steps = self.steps.to_vec();
+            push_region(&mut steps, Host::regional(home, primary.suffix()));
             push_region(
-                &mut self.steps,
+                &mut steps,
                 Host::regional(home.neighbour(), primary.suffix()),
             );
+            self.steps = steps.into();
         }
         self
     }
@@ -268,7 +272,7 @@ impl FailoverPlan {
         }
         Ok(Self {
             primary: None,
-            steps,
+            steps: steps.into(),
             cursor: 0,
         })
     }

@@ -1,6 +1,8 @@
 //! One example event of every type this crate publishes, for documentation, for
 //! consumers' tests and for this crate's own tests.
 
+use std::sync::Arc;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cloudrec_core::{Event, EventKind, FailureReport, Resolution, SessionState, Subject};
@@ -91,7 +93,7 @@ pub fn every_kind() -> Vec<Event> {
         .zip(0u64..)
         .map(|(kind, n)| Event {
             time: at(n * 10),
-            subject: subject(),
+            subject: Arc::new(subject()),
             kind,
         })
         .collect()

@@ -346,7 +346,7 @@ mod tests {
         subject.sid = Some(Sid::new("s1").unwrap());
         Event {
             time: UNIX_EPOCH + Duration::from_millis(1_700_000_000_123),
-            subject,
+            subject: std::sync::Arc::new(subject),
             kind: EventKind::StateChanged {
                 from: Some(SessionState::WaitingUntilRunning),
                 to: SessionState::Running,

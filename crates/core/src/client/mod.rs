@@ -282,7 +282,7 @@ where
             host = tracing::field::Empty,
             attempt = tracing::field::Empty,
         );
-        self.attempts(endpoint, &path, body.as_deref(), &subject)
+        self.attempts(endpoint, &path, body.as_deref(), &Arc::new(subject))
             .instrument(span)
             .await
     }
@@ -292,7 +292,7 @@ where
         endpoint: Endpoint,
         path: &str,
         body: Option<&[u8]>,
-        subject: &Subject,
+        subject: &Arc<Subject>,
     ) -> Result<R, CallError> {
         let shared = &*self.shared;
         let started = shared.clock.now();
@@ -417,10 +417,10 @@ where
         }
     }
 
-    fn emit(&self, subject: &Subject, kind: EventKind) {
+    fn emit(&self, subject: &Arc<Subject>, kind: EventKind) {
         self.shared.events.emit(Event {
             time: self.shared.clock.wall(),
-            subject: subject.clone(),
+            subject: Arc::clone(subject),
             kind,
         });
     }

@@ -348,7 +348,7 @@ where
         };
         self.inner.client.events().emit(Event {
             time: clock.wall(),
-            subject,
+            subject: Arc::new(subject),
             kind,
         });
     }

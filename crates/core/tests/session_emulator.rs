@@ -86,7 +86,9 @@ fn emulator_config() -> EmulatorConfig {
 
 type TestRecorder = Recorder<HyperTransport, TokioClock, NoEvents>;
 
-fn recorder(base_url: &str, config: &EmulatorConfig) -> TestRecorder {
+/// A client for the emulator at `base_url`: quick retries, 2 s attempts, no rate limit
+/// to speak of (the tests drive many sessions at once).
+fn client(base_url: &str, config: &EmulatorConfig) -> Client<HyperTransport, TokioClock, NoEvents> {
     let transport = HyperTransport::builder()
         .credentials(config.customer_id.clone(), config.customer_secret.clone())
         .build()
@@ -94,42 +96,39 @@ fn recorder(base_url: &str, config: &EmulatorConfig) -> TestRecorder {
     let timeouts = Timeouts::default()
         .with_default(Duration::from_secs(2))
         .unwrap();
-    let client = Client::builder(config.app_id.clone(), transport, TokioClock::new())
+    Client::builder(config.app_id.clone(), transport, TokioClock::new())
         .base_url(base_url)
         .retry_policy(quick_retries())
         .timeouts(timeouts)
         .rate_limit(10_000, 10_000)
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+fn recorder(base_url: &str, config: &EmulatorConfig) -> TestRecorder {
     let recorder_config = RecorderConfig::default()
         .with_session(session_config())
         .with_task_limit(None)
         .unwrap();
-    Recorder::new(client, Arc::new(TokioSpawn), recorder_config)
+    Recorder::new(
+        client(base_url, config),
+        Arc::new(TokioSpawn),
+        recorder_config,
+    )
 }
 
 /// A recorder with the default task limit of 50, waiting for a slot in
 /// scaled time.
 fn limited_recorder(base_url: &str, config: &EmulatorConfig) -> TestRecorder {
-    let transport = HyperTransport::builder()
-        .credentials(config.customer_id.clone(), config.customer_secret.clone())
-        .build()
-        .unwrap();
-    let timeouts = Timeouts::default()
-        .with_default(Duration::from_secs(2))
-        .unwrap();
-    let client = Client::builder(config.app_id.clone(), transport, TokioClock::new())
-        .base_url(base_url)
-        .retry_policy(quick_retries())
-        .timeouts(timeouts)
-        .rate_limit(10_000, 10_000)
-        .build()
-        .unwrap();
     let recorder_config = RecorderConfig::default()
         .with_session(session_config())
         .with_admission_poll(scaled(1.0))
         .unwrap();
-    Recorder::new(client, Arc::new(TokioSpawn), recorder_config)
+    Recorder::new(
+        client(base_url, config),
+        Arc::new(TokioSpawn),
+        recorder_config,
+    )
 }
 
 fn spec(cname: &str, uid: u32) -> SessionSpec {

@@ -13,6 +13,7 @@ use rustls::pki_types::CertificateDer;
 
 use crate::error::BuildError;
 use crate::resolver::{ConnectorResolver, RefreshingResolver};
+use crate::target::Targets;
 use crate::timeouts::{MIN_STOP_TIMEOUT, Timeouts};
 use crate::transport::{HyperTransport, Inner};
 
@@ -146,7 +147,7 @@ impl HyperTransportBuilder {
                 authorization,
                 customer_id,
                 timeouts: self.timeouts,
-                allow_plain_http: self.allow_plain_http,
+                targets: Targets::new(self.allow_plain_http),
                 max_response_body: self.max_response_body,
                 resolver,
             }),

@@ -56,6 +56,7 @@ mod classify;
 mod clock;
 mod error;
 mod resolver;
+mod target;
 mod timeouts;
 mod transport;
 

@@ -1,6 +1,5 @@
 use std::borrow::Cow;
 use std::fmt;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,7 +9,7 @@ use cloudrec_core::{
     Delivery, HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind,
 };
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
-use http::{HeaderMap, HeaderValue, Method, Uri};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
@@ -21,6 +20,7 @@ use tracing::Instrument as _;
 use crate::builder::HyperTransportBuilder;
 use crate::classify;
 use crate::resolver::{ConnectorResolver, RefreshingResolver};
+use crate::target::Targets;
 use crate::timeouts::Timeouts;
 
 /// The `User-Agent` sent with every request.
@@ -30,9 +30,14 @@ pub const USER_AGENT_VALUE: &str = concat!("cloudrec/", env!("CARGO_PKG_VERSION"
 pub const JSON_CONTENT_TYPE: &str = "application/json;charset=utf-8";
 
 /// Response headers that may carry the request id, in order of preference.
-const REQUEST_ID_HEADERS: [&str; 3] = ["x-request-id", "request-id", "x-agora-request-id"];
+const REQUEST_ID_HEADERS: [HeaderName; 3] = [
+    HeaderName::from_static("x-request-id"),
+    HeaderName::from_static("request-id"),
+    HeaderName::from_static("x-agora-request-id"),
+];
 
 type HyperClient = Client<HttpsConnector<HttpConnector<ConnectorResolver>>, Full<Bytes>>;
+type HyperRequest = http::Request<Full<Bytes>>;
 
 /// The cloudrec [`Transport`] over hyper 1, hyper-util's connection pool and rustls.
 ///
@@ -54,7 +59,7 @@ pub(crate) struct Inner {
     pub(crate) authorization: HeaderValue,
     pub(crate) customer_id: String,
     pub(crate) timeouts: Timeouts,
-    pub(crate) allow_plain_http: bool,
+    pub(crate) targets: Targets,
     pub(crate) max_response_body: usize,
     pub(crate) resolver: RefreshingResolver,
 }
@@ -65,7 +70,7 @@ impl fmt::Debug for HyperTransport {
             .field("customer_id", &self.inner.customer_id)
             .field("customer_secret", &cloudrec_types::Secret::MASK)
             .field("timeouts", &self.inner.timeouts)
-            .field("allow_plain_http", &self.inner.allow_plain_http)
+            .field("targets", &self.inner.targets)
             .field("max_response_body", &self.inner.max_response_body)
             .field("resolver", &self.inner.resolver)
             .finish()
@@ -115,67 +120,19 @@ impl HyperTransport {
         self.inner.timeouts.request(endpoint)
     }
 
-    fn target(&self, request: &HttpRequest, label: &str) -> Result<Uri, TransportError> {
-        let refuse = |detail: &str| {
-            TransportError::new(
-                TransportErrorKind::Connect,
-                Delivery::NotSent,
-                label,
-                detail,
-            )
-        };
-        let text = format!("{}{}", request.base_url.trim_end_matches('/'), request.path);
-        let uri: Uri = text.parse().map_err(|_| {
-            refuse("invalid url: base_url must be like https://host[:port] and path start with /")
-        })?;
-        let host = uri
-            .host()
-            .ok_or_else(|| refuse("invalid url: base_url has no host"))?;
-        if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
-            return Err(refuse(
-                "credentials in the url refused: remove user:password@ and pass them to credentials()",
-            ));
+    fn build_request(&self, method: Method, uri: Uri, body: Option<Vec<u8>>) -> HyperRequest {
+        let mut headers = HeaderMap::with_capacity(4);
+        headers.insert(AUTHORIZATION, self.inner.authorization.clone());
+        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        if method == Method::POST {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
         }
-        match uri.scheme_str() {
-            Some("https") => Ok(uri),
-            Some("http") if self.inner.allow_plain_http || is_loopback(host) => Ok(uri),
-            Some("http") => Err(refuse(
-                "plain http refused for a non-loopback host: use https, or allow_plain_http(true) for a trusted network",
-            )),
-            _ => Err(refuse("unsupported url scheme: use https")),
-        }
-    }
-
-    fn build_request(
-        &self,
-        request: HttpRequest,
-        uri: Uri,
-        label: &str,
-    ) -> Result<http::Request<Full<Bytes>>, TransportError> {
-        let method = if request.method() == "GET" {
-            Method::GET
-        } else {
-            Method::POST
-        };
-        let is_post = method == Method::POST;
-        let body = request.body.map(Bytes::from).unwrap_or_default();
-        let mut builder = http::Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(AUTHORIZATION, self.inner.authorization.clone())
-            .header(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE))
-            .header(ACCEPT, HeaderValue::from_static("application/json"));
-        if is_post {
-            builder = builder.header(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
-        }
-        builder.body(Full::new(body)).map_err(|_| {
-            TransportError::new(
-                TransportErrorKind::Connect,
-                Delivery::NotSent,
-                label,
-                "invalid request: the url or a header is not valid http",
-            )
-        })
+        let mut request = http::Request::new(Full::new(body.map(Bytes::from).unwrap_or_default()));
+        *request.method_mut() = method;
+        *request.uri_mut() = uri;
+        *request.headers_mut() = headers;
+        request
     }
 }
 
@@ -196,16 +153,7 @@ fn redact_userinfo(base_url: &str) -> Cow<'_, str> {
     }
 }
 
-/// Whether plain http to `host` stays on this machine.
-fn is_loopback(host: &str) -> bool {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    match bare.parse::<IpAddr>() {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => bare.eq_ignore_ascii_case("localhost"),
-    }
-}
-
-fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+fn header_text(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
     headers
         .get(name)
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
@@ -214,9 +162,16 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
 #[async_trait]
 impl Transport for HyperTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        let endpoint = request.endpoint;
-        let host = redact_userinfo(&request.base_url).into_owned();
-        let limit = self.inner.timeouts.effective(endpoint, request.timeout);
+        let HttpRequest {
+            endpoint,
+            base_url,
+            path,
+            body,
+            timeout,
+        } = request;
+        let base_url = base_url.as_str();
+        let host = redact_userinfo(base_url);
+        let limit = self.inner.timeouts.effective(endpoint, timeout);
         let span = tracing::debug_span!(
             "cloudrec_http",
             endpoint = %endpoint,
@@ -226,8 +181,20 @@ impl Transport for HyperTransport {
         );
         async move {
             let started = Instant::now();
-            let uri = self.target(&request, &host)?;
-            let mut http_request = self.build_request(request, uri, &host)?;
+            let uri = self.inner.targets.uri(base_url, path).map_err(|detail| {
+                TransportError::new(
+                    TransportErrorKind::Connect,
+                    Delivery::NotSent,
+                    &*host,
+                    detail,
+                )
+            })?;
+            let method = if endpoint.method() == "GET" {
+                Method::GET
+            } else {
+                Method::POST
+            };
+            let mut http_request = self.build_request(method, uri, body);
             let connection = capture_connection(&mut http_request);
             tracing::debug!(timeout_ms = limit.as_millis() as u64, "sending");
 
@@ -263,7 +230,7 @@ impl Transport for HyperTransport {
                     Err(TransportError::new(
                         TransportErrorKind::Timeout,
                         delivery,
-                        &host,
+                        &*host,
                         format_args!(
                             "no complete answer within {} ms (timed out {phase})",
                             limit.as_millis()
@@ -285,7 +252,7 @@ impl Transport for HyperTransport {
                     );
                     Ok(HttpResponse {
                         status: parts.status.as_u16(),
-                        retry_after: header_text(&parts.headers, RETRY_AFTER.as_str()),
+                        retry_after: header_text(&parts.headers, &RETRY_AFTER),
                         request_id: REQUEST_ID_HEADERS
                             .iter()
                             .find_map(|name| header_text(&parts.headers, name)),
@@ -325,28 +292,5 @@ mod tests {
             "https://api.agora.io/a@b"
         );
         assert_eq!(redact_userinfo(""), "");
-    }
-
-    #[test]
-    fn loopback_hosts_are_recognised() {
-        for host in [
-            "127.0.0.1",
-            "127.8.9.10",
-            "[::1]",
-            "::1",
-            "localhost",
-            "LocalHost",
-        ] {
-            assert!(is_loopback(host), "{host}");
-        }
-        for host in [
-            "10.0.0.1",
-            "api.agora.io",
-            "localhost.example",
-            "[::2]",
-            "0.0.0.0",
-        ] {
-            assert!(!is_loopback(host), "{host}");
-        }
     }
 }

@@ -219,6 +219,12 @@ pub struct Event {
 pub trait EventSink: Send + Sync {
     /// Takes one event.
     fn emit(&self, event: Event);
+
+    /// Whether this sink takes events at all; `false` lets callers skip building
+    /// them. Sinks that keep or forward events leave the default, `true`.
+    fn enabled(&self) -> bool {
+        true
+    }
 }
 
 /// A sink that discards every event, for callers that want none.
@@ -227,6 +233,10 @@ pub struct NoEvents;
 
 impl EventSink for NoEvents {
     fn emit(&self, _event: Event) {}
+
+    fn enabled(&self) -> bool {
+        false
+    }
 }
 
 mod millis {

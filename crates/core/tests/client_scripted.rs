@@ -421,3 +421,43 @@ fn failover_moves_to_the_next_host_after_a_network_failure() {
         assert!(events.types().contains(&"call.failover".to_owned()));
     });
 }
+
+/// A sink that takes no events, and counts any it is handed anyway.
+#[derive(Clone, Default)]
+struct Disabled(Arc<Mutex<usize>>);
+
+impl cloudrec_core::EventSink for Disabled {
+    fn emit(&self, _event: cloudrec_core::Event) {
+        *self.0.lock().unwrap() += 1;
+    }
+
+    fn enabled(&self) -> bool {
+        false
+    }
+}
+
+#[test]
+fn a_disabled_sink_is_handed_no_events_and_calls_behave_the_same() {
+    simulate(|clock| async move {
+        let script = Script::new(
+            &clock,
+            vec![
+                answer(500, r#"{"code":500,"reason":"internal_error"}"#),
+                answer(200, ACQUIRED),
+            ],
+        );
+        let sink = Disabled::default();
+        let client = Client::builder(AppId::new("app").unwrap(), script.clone(), clock.clone())
+            .events(sink.clone())
+            .base_url("http://127.0.0.1:9")
+            .build()
+            .unwrap();
+        let response = client
+            .acquire(&Mode::Mix, &acquire_request())
+            .await
+            .unwrap();
+        assert_eq!(response.resource_id.as_str(), "rid-1");
+        assert_eq!(script.sent().len(), 2);
+        assert_eq!(*sink.0.lock().unwrap(), 0);
+    });
+}

@@ -5,6 +5,7 @@
 //! It is generic over the [`Transport`], the [`Clock`] and the [`EventSink`], and
 //! needs no particular async runtime.
 
+mod about;
 mod builder;
 mod error;
 mod outcome;
@@ -27,6 +28,8 @@ pub use builder::{ClientBuilder, ClientConfigError, Timeouts};
 pub use error::CallError;
 pub use outcome::{StartOutcome, StopOutcome};
 pub use task::TaskRef;
+
+use about::About;
 
 use crate::jitter::JitterSource;
 use crate::{
@@ -116,14 +119,14 @@ where
         request: &AcquireRequest,
     ) -> Result<AcquireResponse, CallError> {
         request.validate(mode).map_err(CallError::Invalid)?;
-        let subject = Subject {
-            cname: Some(request.cname.clone()),
-            uid: Some(request.uid),
-            mode: Some(mode.clone()),
-            ..Subject::app(self.shared.app_id.clone())
+        let about = About::Channel {
+            mode,
+            cname: &request.cname,
+            uid: request.uid,
+            resource_id: None,
         };
         let path = path::acquire(&self.shared.app_id);
-        self.call(Endpoint::Acquire, path, Some(request), subject)
+        self.call(Endpoint::Acquire, path, Some(request), about)
             .await
     }
 
@@ -139,16 +142,15 @@ where
         request: &StartRequest,
     ) -> Result<StartOutcome, CallError> {
         request.validate(mode).map_err(CallError::Invalid)?;
-        let subject = Subject {
-            cname: Some(request.cname.clone()),
-            uid: Some(request.uid),
-            mode: Some(mode.clone()),
-            resource_id: Some(resource_id.clone()),
-            ..Subject::app(self.shared.app_id.clone())
+        let about = About::Channel {
+            mode,
+            cname: &request.cname,
+            uid: request.uid,
+            resource_id: Some(resource_id),
         };
         let path = path::start(&self.shared.app_id, resource_id, mode);
         match self
-            .call::<StartResponse, _>(Endpoint::Start, path, Some(request), subject)
+            .call::<StartResponse, _>(Endpoint::Start, path, Some(request), about)
             .await
         {
             Ok(response) => Ok(StartOutcome::Started { sid: response.sid }),
@@ -246,8 +248,7 @@ where
             &task.mode,
             endpoint,
         );
-        self.call(endpoint, path, request, task.subject(&self.shared.app_id))
-            .await
+        self.call(endpoint, path, request, About::Task(task)).await
     }
 
     /// One call with its retries and failovers.
@@ -256,7 +257,7 @@ where
         endpoint: Endpoint,
         path: String,
         body: Option<&B>,
-        subject: Subject,
+        about: About<'_>,
     ) -> Result<R, CallError>
     where
         R: DeserializeOwned,
@@ -276,13 +277,18 @@ where
         let span = tracing::debug_span!(
             "cloudrec.call",
             endpoint = endpoint.as_str(),
-            mode = subject.mode.as_ref().map(Mode::as_str),
-            resource_id = subject.resource_id.as_ref().map(ResourceId::as_str),
-            sid = subject.sid.as_ref().map(cloudrec_types::Sid::as_str),
+            mode = about.mode(),
+            resource_id = about.resource_id(),
+            sid = about.sid(),
             host = tracing::field::Empty,
             attempt = tracing::field::Empty,
         );
-        self.attempts(endpoint, &path, body.as_deref(), &Arc::new(subject))
+        let subject = self
+            .shared
+            .events
+            .enabled()
+            .then(|| about.subject(&self.shared.app_id));
+        self.attempts(endpoint, &path, body.as_deref(), subject.as_ref())
             .instrument(span)
             .await
     }
@@ -292,7 +298,7 @@ where
         endpoint: Endpoint,
         path: &str,
         body: Option<&[u8]>,
-        subject: &Arc<Subject>,
+        subject: Option<&Arc<Subject>>,
     ) -> Result<R, CallError> {
         let shared = &*self.shared;
         let started = shared.clock.now();
@@ -306,14 +312,11 @@ where
             let span = tracing::Span::current();
             span.record("host", host.as_str());
             span.record("attempt", attempt);
-            self.emit(
-                subject,
-                EventKind::CallAttempt {
-                    endpoint,
-                    attempt,
-                    host: host.clone(),
-                },
-            );
+            self.emit(subject, || EventKind::CallAttempt {
+                endpoint,
+                attempt,
+                host: host.clone(),
+            });
             let request = HttpRequest {
                 endpoint,
                 base_url: host.clone(),
@@ -337,7 +340,7 @@ where
                 resolution = failure.resolution().as_str(),
                 "call failed"
             );
-            self.emit(subject, EventKind::CallFailed(failure.report()));
+            self.emit(subject, || EventKind::CallFailed(failure.report()));
             let elapsed = shared.clock.now().saturating_since(started);
             let next = shared
                 .retry
@@ -355,14 +358,11 @@ where
                         });
                     };
                     if next_host != host {
-                        self.emit(
-                            subject,
-                            EventKind::CallFailover {
-                                endpoint,
-                                from: host,
-                                to: next_host.to_owned(),
-                            },
-                        );
+                        self.emit(subject, || EventKind::CallFailover {
+                            endpoint,
+                            from: host,
+                            to: next_host.to_owned(),
+                        });
                     }
                     after
                 }
@@ -381,15 +381,12 @@ where
                     });
                 }
             };
-            self.emit(
-                subject,
-                EventKind::CallRetry {
-                    endpoint,
-                    attempt: attempt.saturating_add(1),
-                    delay: after,
-                    resolution: failure.resolution(),
-                },
-            );
+            self.emit(subject, || EventKind::CallRetry {
+                endpoint,
+                attempt: attempt.saturating_add(1),
+                delay: after,
+                resolution: failure.resolution(),
+            });
             shared.clock.sleep(after).await;
         }
     }
@@ -417,11 +414,15 @@ where
         }
     }
 
-    fn emit(&self, subject: &Arc<Subject>, kind: EventKind) {
-        self.shared.events.emit(Event {
-            time: self.shared.clock.wall(),
-            subject: Arc::clone(subject),
-            kind,
-        });
+    /// Sends an event about the call to `subject`; without one (the sink takes no
+    /// events) nothing is built.
+    fn emit(&self, subject: Option<&Arc<Subject>>, kind: impl FnOnce() -> EventKind) {
+        if let Some(subject) = subject {
+            self.shared.events.emit(Event {
+                time: self.shared.clock.wall(),
+                subject: Arc::clone(subject),
+                kind: kind(),
+            });
+        }
     }
 }

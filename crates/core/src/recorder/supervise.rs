@@ -336,6 +336,9 @@ where
     }
 
     fn emit(&self, kind: EventKind) {
+        if !self.inner.client.events().enabled() {
+            return;
+        }
         let clock = self.inner.client.clock();
         let task = self.session.task();
         let subject = Subject {

@@ -125,6 +125,8 @@ async fn setup() -> Setup {
 async fn raw_query(raw: &RawClient, url: &str, auth: &str) -> usize {
     let request = http::Request::get(url)
         .header("authorization", auth)
+        .header("user-agent", cloudrec_hyper::USER_AGENT_VALUE)
+        .header("accept", "application/json")
         .body(Empty::new())
         .expect("request");
     let response = raw.request(request).await.expect("answer");
@@ -243,6 +245,49 @@ fn query_path(c: &mut Criterion) {
     }
     let overhead = percentile(&full, 0.99).saturating_sub(percentile(&raw, 0.99));
     println!("p99 overhead of the client path: {overhead:.1?}");
+
+    // CPU time (user and system, every thread of the process: client, emulator,
+    // runtime) per sequential query, in alternating blocks: less disturbed by
+    // other load on the machine than the throughput above.
+    let mut cpu = [Duration::ZERO; 2];
+    runtime.block_on(async {
+        for _ in 0..CPU_ROUNDS {
+            let before = process_cpu_time();
+            for _ in 0..SEQUENTIAL {
+                raw_query(&setup.raw, &setup.url, &setup.auth).await;
+            }
+            let between = process_cpu_time();
+            for _ in 0..SEQUENTIAL {
+                client_query(&setup.client, &setup.task).await;
+            }
+            let after = process_cpu_time();
+            cpu[0] += between.saturating_sub(before);
+            cpu[1] += after.saturating_sub(between);
+        }
+    });
+    let calls = u32::try_from(CPU_ROUNDS * SEQUENTIAL).expect("small count");
+    let (raw_cpu, client_cpu) = (cpu[0] / calls, cpu[1] / calls);
+    println!(
+        "CPU per sequential query: raw_hyper {raw_cpu:.2?}, cloudrec_client {client_cpu:.2?} \
+         (raw / client = {:.2})",
+        raw_cpu.as_secs_f64() / client_cpu.as_secs_f64()
+    );
+}
+
+const CPU_ROUNDS: usize = 4;
+
+/// The CPU time every thread of this process has used so far, from
+/// `/proc/self/task/*/schedstat` (nanoseconds on a CPU); zero where unreadable.
+fn process_cpu_time() -> Duration {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Duration::ZERO;
+    };
+    let nanos: u64 = tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|text| text.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    Duration::from_nanos(nanos)
 }
 
 criterion_group!(benches, query_path);

@@ -153,10 +153,22 @@ fn redact_userinfo(base_url: &str) -> Cow<'_, str> {
     }
 }
 
-fn header_text(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
-    headers
-        .get(name)
-        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+/// The `Retry-After` value and the request id of an answer, read in one pass
+/// over its headers (the first of [`REQUEST_ID_HEADERS`] present wins).
+fn answer_headers(headers: &HeaderMap) -> (Option<String>, Option<String>) {
+    let text = |value: &HeaderValue| String::from_utf8_lossy(value.as_bytes()).into_owned();
+    let mut retry_after = None;
+    let mut request_id: Option<(usize, &HeaderValue)> = None;
+    for (name, value) in headers {
+        if name == RETRY_AFTER {
+            retry_after.get_or_insert_with(|| text(value));
+        } else if let Some(rank) = REQUEST_ID_HEADERS.iter().position(|id| id == name)
+            && request_id.is_none_or(|(best, _)| rank < best)
+        {
+            request_id = Some((rank, value));
+        }
+    }
+    (retry_after, request_id.map(|(_, value)| text(value)))
 }
 
 #[async_trait]
@@ -250,12 +262,11 @@ impl Transport for HyperTransport {
                         bytes = body.len(),
                         "answered"
                     );
+                    let (retry_after, request_id) = answer_headers(&parts.headers);
                     Ok(HttpResponse {
                         status: parts.status.as_u16(),
-                        retry_after: header_text(&parts.headers, &RETRY_AFTER),
-                        request_id: REQUEST_ID_HEADERS
-                            .iter()
-                            .find_map(|name| header_text(&parts.headers, name)),
+                        retry_after,
+                        request_id,
                         body: Vec::from(body),
                     })
                 }
@@ -279,6 +290,23 @@ impl Transport for HyperTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_and_the_preferred_request_id_are_read() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(answer_headers(&headers), (None, None));
+        headers.insert("x-agora-request-id", HeaderValue::from_static("third"));
+        headers.insert("content-type", HeaderValue::from_static("application/json"));
+        headers.insert("request-id", HeaderValue::from_static("second"));
+        headers.append(RETRY_AFTER, HeaderValue::from_static("7"));
+        headers.append(RETRY_AFTER, HeaderValue::from_static("9"));
+        assert_eq!(
+            answer_headers(&headers),
+            (Some("7".to_owned()), Some("second".to_owned()))
+        );
+        headers.insert("x-request-id", HeaderValue::from_static("first"));
+        assert_eq!(answer_headers(&headers).1.as_deref(), Some("first"));
+    }
 
     #[test]
     fn userinfo_is_masked() {

@@ -38,6 +38,16 @@ use crate::{
     classify_transport, decode,
 };
 
+/// The body of a call that sends none (query, a GET).
+#[derive(Serialize)]
+enum NoBody {}
+
+impl Validate for NoBody {
+    fn validate(&self, _mode: &Mode) -> Result<(), cloudrec_types::ValidationError> {
+        match *self {}
+    }
+}
+
 /// A Cloud Recording client for one App ID.
 ///
 /// Cloning is cheap and every clone shares the rate limiter, so all sessions of
@@ -171,7 +181,7 @@ where
     /// [`Resolution::TreatAsGone`]: the session driver's recovery window decides
     /// whether it is failing over or gone.
     pub async fn query(&self, task: &TaskRef) -> Result<QueryResponse, CallError> {
-        self.task_call::<QueryResponse, UpdateRequest>(Endpoint::Query, task, None)
+        self.task_call::<QueryResponse, NoBody>(Endpoint::Query, task, None)
             .await
     }
 

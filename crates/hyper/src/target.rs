@@ -17,7 +17,7 @@ pub(crate) struct Targets {
 }
 
 /// A base URL that passed every check, split into what a request's URI takes.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 struct Base {
     text: Box<str>,
     scheme: Scheme,
@@ -41,32 +41,18 @@ impl Targets {
         if !path.starts_with('/') {
             return Err("invalid url: the path must start with /");
         }
-        let base = self.base(base_url)?;
-        let path_and_query = if base.prefix.is_empty() {
-            PathAndQuery::try_from(path)
-        } else {
-            PathAndQuery::try_from(format!("{}{path}", base.prefix))
-        }
-        .map_err(|_| "invalid url: the path is not a valid url path")?;
-        let mut parts = Parts::default();
-        parts.scheme = Some(base.scheme);
-        parts.authority = Some(base.authority);
-        parts.path_and_query = Some(path_and_query);
-        Uri::from_parts(parts).map_err(|_| "invalid url: the path is not a valid url path")
-    }
-
-    fn base(&self, base_url: &str) -> Result<Base, &'static str> {
         let known = self.known.read().unwrap_or_else(PoisonError::into_inner);
         if let Some(base) = known.iter().find(|base| &*base.text == base_url) {
-            return Ok(base.clone());
+            return base.join(path);
         }
         drop(known);
         let base = self.check(base_url)?;
+        let uri = base.join(path);
         let mut known = self.known.write().unwrap_or_else(PoisonError::into_inner);
         if known.len() < KEPT && !known.iter().any(|kept| kept.text == base.text) {
-            known.push(base.clone());
+            known.push(base);
         }
-        Ok(base)
+        uri
     }
 
     fn check(&self, base_url: &str) -> Result<Base, &'static str> {
@@ -107,6 +93,23 @@ impl Targets {
             authority,
             prefix: prefix.into(),
         })
+    }
+}
+
+impl Base {
+    /// The URI of `path` (which starts with `/`) under this base.
+    fn join(&self, path: String) -> Result<Uri, &'static str> {
+        let path_and_query = if self.prefix.is_empty() {
+            PathAndQuery::try_from(path)
+        } else {
+            PathAndQuery::try_from(format!("{}{path}", self.prefix))
+        }
+        .map_err(|_| "invalid url: the path is not a valid url path")?;
+        let mut parts = Parts::default();
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query = Some(path_and_query);
+        Uri::from_parts(parts).map_err(|_| "invalid url: the path is not a valid url path")
     }
 }
 

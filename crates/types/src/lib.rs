@@ -39,6 +39,7 @@ pub mod acquire;
 mod endpoint;
 mod error_body;
 mod ids;
+pub mod json;
 #[cfg(feature = "legacy")]
 pub mod legacy;
 mod lenient;

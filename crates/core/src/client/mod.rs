@@ -20,7 +20,6 @@ use cloudrec_types::{
     UpdateLayoutResponse, UpdateRequest, UpdateResponse, Validate,
 };
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 pub use builder::{ClientBuilder, ClientConfigError, Timeouts};
@@ -233,7 +232,7 @@ where
         request: Option<&B>,
     ) -> Result<R, CallError>
     where
-        R: DeserializeOwned,
+        R: cloudrec_types::ResponseBody,
         B: Validate + Serialize,
     {
         if let Some(request) = request {
@@ -259,7 +258,7 @@ where
         subject: Subject,
     ) -> Result<R, CallError>
     where
-        R: DeserializeOwned,
+        R: cloudrec_types::ResponseBody,
         B: Serialize + ?Sized,
     {
         let body = match body {
@@ -287,7 +286,7 @@ where
             .await
     }
 
-    async fn attempts<R: DeserializeOwned>(
+    async fn attempts<R: cloudrec_types::ResponseBody>(
         &self,
         endpoint: Endpoint,
         path: &str,

@@ -98,7 +98,7 @@ impl<'a> Reader<'a> {
 
     /// The next byte after whitespace (which is skipped), without consuming it;
     /// `None` at the end of the text.
-    #[inline]
+    #[inline(always)]
     pub fn peek(&mut self) -> Option<u8> {
         self.whitespace();
         self.bytes().get(self.at).copied()
@@ -135,7 +135,7 @@ impl<'a> Reader<'a> {
 
     /// The raw bytes of a string without escapes or control characters, without
     /// its quotes. Either end is an ASCII quote, hence a character boundary.
-    #[inline]
+    #[inline(always)]
     fn plain_string(&mut self) -> Option<(usize, usize)> {
         if self.peek()? != b'"' {
             return None;
@@ -152,7 +152,7 @@ impl<'a> Reader<'a> {
 
     /// A string without escapes, borrowed from the text. `None` for any other
     /// value, and for a string with an escape or a control character.
-    #[inline]
+    #[inline(always)]
     pub fn string(&mut self) -> Option<&'a str> {
         let (start, end) = self.plain_string()?;
         self.text.get(start..end)
@@ -162,7 +162,7 @@ impl<'a> Reader<'a> {
     /// minus sign, written as JSON allows (no leading zero, no `+`). `None` for
     /// any other value, including a number with a fraction or an exponent, and
     /// `-0` (which serde_json reads as a float).
-    #[inline]
+    #[inline(always)]
     pub fn integer(&mut self) -> Option<i64> {
         self.whitespace();
         let bytes = self.bytes();
@@ -204,7 +204,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Consumes `null` and says whether it was there.
-    #[inline]
+    #[inline(always)]
     pub fn null(&mut self) -> bool {
         self.peek() == Some(b'n') && self.literal(b"null")
     }

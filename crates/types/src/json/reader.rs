@@ -64,10 +64,19 @@ impl<'a> Reader<'a> {
     /// Skips whitespace.
     #[inline(always)]
     fn whitespace(&mut self) {
-        if let Some(&byte) = self.bytes().get(self.at)
-            && byte > b' '
-        {
-            return;
+        match self.bytes().get(self.at) {
+            Some(&byte) if byte > b' ' => return,
+            // One space, as after the colons of indented output.
+            Some(b' ')
+                if self
+                    .bytes()
+                    .get(self.at + 1)
+                    .is_some_and(|&next| next > b' ') =>
+            {
+                self.at += 1;
+                return;
+            }
+            _ => {}
         }
         self.whitespace_run();
     }

@@ -13,8 +13,7 @@ const HIGH: u64 = ONES << 7;
 /// which the same expression detects.
 ///
 /// Most words hold none of these, so each word first takes a cheaper test that
-/// lets through a little more (space and `!`): any byte below 0x23 or equal to a
-/// backslash.
+/// lets through a little more (space, `!`, some bytes at or above 0x80).
 #[inline]
 pub(crate) fn plain_run(bytes: &[u8]) -> usize {
     let mut run = 0;
@@ -40,14 +39,15 @@ pub(crate) fn plain_run(bytes: &[u8]) -> usize {
     run
 }
 
-/// Whether `word` may hold a quote, a backslash or a control byte: whether it
-/// holds a byte below 0x23 or a backslash (the lowest such byte sets its high bit
-/// exactly, as above).
+/// Whether `word` may hold a quote, a backslash or a control byte. It is true
+/// whenever `word` holds a byte below 0x23 or a backslash (the lowest such byte
+/// sets its high bit in one of the two differences), and also for some bytes at
+/// or above 0x80, which the exact test then clears.
 #[inline]
 fn maybe_special(word: u64) -> bool {
     let below = word.wrapping_sub(ONES * 0x23);
     let backslash = (word ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
-    (below | backslash) & !word & HIGH != 0
+    (below | backslash) & HIGH != 0
 }
 
 /// The high bits of the bytes of `word` (little-endian) that may be a quote, a

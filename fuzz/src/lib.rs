@@ -3,11 +3,11 @@
 //! Each target feeds arbitrary bytes to one entry point and checks what must hold
 //! whatever the input: no panic, and a classified failure that says what it is.
 
+use std::fmt::Debug;
 use std::time::Duration;
 
 use cloudrec_core::{HttpResponse, Next, Outcome, RetryPolicy, classify_reply, decode};
-use cloudrec_types::Endpoint;
-use serde::de::DeserializeOwned;
+use cloudrec_types::{Endpoint, ResponseBody};
 
 /// Splits the input into an HTTP status (first two bytes), a `Retry-After` value
 /// (third byte, when odd), and the body (the rest).
@@ -55,7 +55,7 @@ pub fn classify(endpoint: Endpoint, data: &[u8]) {
 }
 
 /// Decodes the input as the 200 body of a response type.
-pub fn decode_as<T: DeserializeOwned>(endpoint: Endpoint, data: &[u8]) {
+pub fn decode_as<T: ResponseBody>(endpoint: Endpoint, data: &[u8]) {
     let response = HttpResponse {
         status: 200,
         retry_after: None,
@@ -66,4 +66,16 @@ pub fn decode_as<T: DeserializeOwned>(endpoint: Endpoint, data: &[u8]) {
         assert_eq!(failure.http_status(), Some(200));
         assert!(!failure.to_string().is_empty());
     }
+}
+
+/// Decodes the input with [`ResponseBody::from_json`] (the fast path first) and
+/// with the derived decoder alone (`std::str::from_utf8`, then
+/// `serde_json::from_str`): both must accept the same bodies and give the same
+/// value.
+pub fn agrees<T: ResponseBody + PartialEq + Debug>(data: &[u8]) {
+    let fast = T::from_json(data).ok();
+    let derived = std::str::from_utf8(data)
+        .ok()
+        .and_then(|text| serde_json::from_str::<T>(text).ok());
+    assert_eq!(fast, derived, "{:?}", String::from_utf8_lossy(data));
 }

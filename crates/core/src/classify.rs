@@ -5,27 +5,22 @@ use std::time::Duration;
 
 use std::borrow::Cow;
 
-use cloudrec_types::{Endpoint, ResourceId, Sid};
+use cloudrec_types::json::Reader;
+use cloudrec_types::{Endpoint, ResourceId, ResponseBody, Sid};
 use serde::Deserialize;
-use serde::de::{DeserializeOwned, IgnoredAny};
 
 use crate::failure::{Answered, clip, keep_text};
 use crate::table::{Rule, StatusTable};
 use crate::{Failure, FailureKind, HttpResponse, Outcome, Resolution, TransportError};
 
 /// Decodes the answer to a call of `endpoint`: the typed response `T` for HTTP 200
-/// with a readable body, otherwise a classified [`Failure`].
+/// with a readable body ([`ResponseBody::from_json`]), otherwise a classified
+/// [`Failure`].
 ///
 /// Never panics, whatever the status and body.
-pub fn decode<T: DeserializeOwned>(
-    endpoint: Endpoint,
-    response: &HttpResponse,
-) -> Result<T, Failure> {
-    // One UTF-8 check of the whole body, then a parse that checks no string again
-    // (JSON is UTF-8; a body that is not cannot be the documented response).
+pub fn decode<T: ResponseBody>(endpoint: Endpoint, response: &HttpResponse) -> Result<T, Failure> {
     if response.status == 200
-        && let Ok(body) = std::str::from_utf8(&response.body)
-        && let Ok(value) = serde_json::from_str::<T>(body)
+        && let Ok(value) = T::from_json(&response.body)
     {
         return Ok(value);
     }
@@ -33,7 +28,7 @@ pub fn decode<T: DeserializeOwned>(
 }
 
 /// [`decode`] as an [`Outcome`].
-pub fn classify<T: DeserializeOwned>(endpoint: Endpoint, response: &HttpResponse) -> Outcome<T> {
+pub fn classify<T: ResponseBody>(endpoint: Endpoint, response: &HttpResponse) -> Outcome<T> {
     decode(endpoint, response).into()
 }
 
@@ -93,204 +88,40 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     }
 }
 
-/// Reads an error body as the derived decoder of [`RawErrorBody`] would, but
-/// reads plain values itself: strings without escapes, integers of up to 18
-/// digits, `true`, `false` and `null` (every documented error body has only
-/// these); any other value is read by serde_json from where it starts. Returns
-/// `None` for a body that is not one object, or repeats a field, and the caller
-/// then parses with serde_json. For every body this accepts, the result is the
-/// one serde_json gives (a nested value may use the whole of serde_json's
-/// nesting limit, where the derived decoder leaves it one level less).
+/// Reads an error body as the derived decoder of [`RawErrorBody`] would, with the
+/// fast [`Reader`]: the fields classification keeps must be strings without
+/// escapes, integers of up to 18 digits or `null` (every documented error body has
+/// only these); any other field is skipped, whatever its shape. Returns `None` for
+/// anything else (an escape or a float in a kept field, a repeated field, a body
+/// that is not one object), and the caller then parses with serde_json. For every
+/// body this accepts, the result is the one serde_json gives.
 fn read_flat(body: &str) -> Option<RawErrorBody<'_>> {
-    let mut scan = Scan {
-        text: body,
-        bytes: body.as_bytes(),
-        at: 0,
-    };
+    let mut reader = Reader::new(body);
     let mut raw = RawErrorBody::default();
     let mut seen = 0u8;
-    scan.eat(b'{')?;
-    if scan.peek() == Some(b'}') {
-        scan.at += 1;
-    } else {
-        loop {
-            if scan.peek()? != b'"' {
-                return None;
-            }
-            let key = scan.string()?;
-            scan.eat(b':')?;
-            scan.peek()?;
-            let (bit, slot) = match key {
-                "code" => (1, None),
-                "reason" => (2, Some(&mut raw.reason)),
-                "message" => (4, Some(&mut raw.message)),
-                "sid" => (8, Some(&mut raw.sid)),
-                "resourceId" => (16, Some(&mut raw.resource_id)),
-                _ => (0, None),
-            };
-            if seen & bit != 0 {
-                return None;
-            }
-            seen |= bit;
-            // A value the fast path does not read (an escape, a float, a nested
-            // value) goes to serde_json, as the derived decoder would send it.
-            match (bit, slot) {
-                (1, _) => {
-                    raw.code = match scan.nullable(Scan::integer) {
-                        Some(code) => code,
-                        None => scan.serde_value()?,
-                    };
-                }
-                (_, Some(slot)) => {
-                    *slot = match scan.nullable(Scan::string) {
-                        Some(text) => text.map(|text| Text(Cow::Borrowed(text))),
-                        None => scan.serde_value()?,
-                    };
-                }
-                _ => {
-                    if scan.skip_plain().is_none() {
-                        scan.serde_value::<IgnoredAny>()?;
-                    }
-                }
-            }
-            match scan.peek()? {
-                b',' => scan.at += 1,
-                b'}' => {
-                    scan.at += 1;
-                    break;
-                }
-                _ => return None,
-            }
-        }
-    }
-    (scan.peek().is_none()).then_some(raw)
-}
-
-/// How many bytes at the start of `bytes` are neither `"`, `\\` nor a control
-/// character, eight at a time: in each word, a byte equal to the one sought (or
-/// below 0x20) sets its high bit in the mask, and the lowest such bit is exact.
-fn plain_run(bytes: &[u8]) -> usize {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGH: u64 = ONES << 7;
-    let mut chunks = bytes.chunks_exact(8);
-    let mut run = 0;
-    for chunk in &mut chunks {
-        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
-            break;
+    reader.object(|reader, key| {
+        let (bit, slot) = match key {
+            b"code" => (1, None),
+            b"reason" => (2, Some(&mut raw.reason)),
+            b"message" => (4, Some(&mut raw.message)),
+            b"sid" => (8, Some(&mut raw.sid)),
+            b"resourceId" => (16, Some(&mut raw.resource_id)),
+            _ => return reader.skip(),
         };
-        let word = u64::from_le_bytes(word);
-        let quote = word ^ (ONES * u64::from(b'"'));
-        let backslash = word ^ (ONES * u64::from(b'\\'));
-        let zero = |x: u64| x.wrapping_sub(ONES) & !x;
-        let found =
-            (zero(quote) | zero(backslash) | (word.wrapping_sub(ONES * 0x20) & !word)) & HIGH;
-        if found != 0 {
-            return run + found.trailing_zeros() as usize / 8;
-        }
-        run += 8;
-    }
-    let rest = chunks.remainder();
-    run + rest
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        .unwrap_or(rest.len())
-}
-
-/// A cursor over a body for [`read_flat`]. Every read checks its bounds.
-struct Scan<'a> {
-    text: &'a str,
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Scan<'a> {
-    /// The next byte after JSON whitespace, which is skipped.
-    fn peek(&mut self) -> Option<u8> {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.at) {
-            self.at += 1;
-        }
-        self.bytes.get(self.at).copied()
-    }
-
-    /// Consumes `byte`, after whitespace.
-    fn eat(&mut self, byte: u8) -> Option<()> {
-        (self.peek()? == byte).then(|| self.at += 1)
-    }
-
-    /// A string without escapes or control characters, at the cursor.
-    fn string(&mut self) -> Option<&'a str> {
-        if self.bytes.get(self.at) != Some(&b'"') {
+        if seen & bit != 0 {
             return None;
         }
-        let start = self.at + 1;
-        let rest = self.bytes.get(start..)?;
-        let len = plain_run(rest);
-        if rest.get(len) != Some(&b'"') {
-            return None;
+        seen |= bit;
+        let null = reader.null();
+        match slot {
+            None => raw.code = if null { None } else { Some(reader.integer()?) },
+            Some(slot) if null => *slot = None,
+            Some(slot) => *slot = Some(Text(Cow::Borrowed(reader.string()?))),
         }
-        self.at = start + len + 1;
-        // Both ends are ASCII quotes, hence character boundaries.
-        self.text.get(start..start + len)
-    }
-
-    /// A non-negative integer of 1 to 18 digits without a leading zero (which
-    /// fits an `i64`), at the cursor. What follows is checked by the caller.
-    /// Like every read here, it leaves the cursor where it was when it fails.
-    fn integer(&mut self) -> Option<i64> {
-        let start = self.at;
-        let mut value: i64 = 0;
-        while let Some(&digit @ b'0'..=b'9') = self.bytes.get(self.at) {
-            if self.at - start == 18 {
-                self.at = start;
-                return None;
-            }
-            value = value * 10 + i64::from(digit - b'0');
-            self.at += 1;
-        }
-        let digits = self.at - start;
-        let leading_zero = digits > 1 && self.bytes.get(start) == Some(&b'0');
-        if digits == 0 || leading_zero {
-            self.at = start;
-            return None;
-        }
-        Some(value)
-    }
-
-    /// `null` as `Some(None)`, else the value `read` reads, as `Some(Some(..))`.
-    fn nullable<T>(&mut self, read: fn(&mut Self) -> Option<T>) -> Option<Option<T>> {
-        if self.literal(b"null") {
-            return Some(None);
-        }
-        read(self).map(Some)
-    }
-
-    fn literal(&mut self, word: &[u8]) -> bool {
-        let end = self.at + word.len();
-        let found = self.bytes.get(self.at..end) == Some(word);
-        if found {
-            self.at = end;
-        }
-        found
-    }
-
-    /// One value read by serde_json from the cursor on.
-    fn serde_value<T: Deserialize<'a>>(&mut self) -> Option<T> {
-        let rest = self.text.get(self.at..)?;
-        let mut values = serde_json::Deserializer::from_str(rest).into_iter::<T>();
-        let value = values.next()?.ok()?;
-        self.at += values.byte_offset();
-        Some(value)
-    }
-
-    /// A plain value of a field classification does not read.
-    fn skip_plain(&mut self) -> Option<()> {
-        match self.bytes.get(self.at)? {
-            b'"' => self.string().map(drop),
-            b'0'..=b'9' => self.integer().map(drop),
-            _ => (self.literal(b"null") || self.literal(b"true") || self.literal(b"false"))
-                .then_some(()),
-        }
-    }
+        Some(())
+    })?;
+    reader.end()?;
+    Some(raw)
 }
 
 /// Reads a failed answer and finds its table row, if the table has one.
@@ -499,29 +330,6 @@ mod tests {
     }
 
     #[test]
-    fn plain_run_stops_at_the_first_quote_backslash_or_control() {
-        let slow = |bytes: &[u8]| {
-            bytes
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-                .unwrap_or(bytes.len())
-        };
-        let mut bytes: Vec<u8> = b"abcdefghijklmnopqrstuvwxyz0123456789".to_vec();
-        bytes.extend("é€😀".as_bytes());
-        for len in 0..bytes.len() {
-            for at in 0..=len {
-                for special in [b'"', b'\\', 0, 0x1f, b'\n', 0x20, 0x7f, 0x80, 0xff] {
-                    let mut case = bytes[..len].to_vec();
-                    if at < len {
-                        case[at] = special;
-                    }
-                    assert_eq!(plain_run(&case), slow(&case), "{case:?}");
-                }
-            }
-        }
-    }
-
-    #[test]
     fn retry_after_reads_seconds_only() {
         assert_eq!(parse_retry_after(Some(" 7 ")), Some(Duration::from_secs(7)));
         assert_eq!(
@@ -534,9 +342,16 @@ mod tests {
 
     #[test]
     fn a_readable_200_is_a_success_and_anything_else_is_classified() {
-        let ok: Result<serde_json::Value, _> = decode(Endpoint::Acquire, &answer(200, "{}"));
-        assert!(ok.is_ok());
-        let bad = decode::<u32>(Endpoint::Acquire, &answer(200, "{}")).unwrap_err();
+        let ok = decode::<cloudrec_types::AcquireResponse>(
+            Endpoint::Acquire,
+            &answer(200, r#"{"resourceId":"r"}"#),
+        );
+        assert_eq!(
+            ok.map(|acquired| acquired.resource_id.to_string()),
+            Ok("r".into())
+        );
+        let bad = decode::<cloudrec_types::AcquireResponse>(Endpoint::Acquire, &answer(200, "{}"))
+            .unwrap_err();
         assert_eq!(bad.kind(), FailureKind::UnreadableSuccess);
         let html = classify_failure(Endpoint::Query, &answer(502, "<html>bad gateway</html>"));
         assert_eq!(html.kind(), FailureKind::UnreadableError);

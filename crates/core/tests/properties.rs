@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use cloudrec_core::{
     Backoff, HttpResponse, Next, Permit, RateLimiter, RetryPolicy, Timestamp, classify_failure,
-    decode, explain,
+    classify_reply, explain,
 };
 use cloudrec_types::Endpoint;
 use proptest::prelude::*;
@@ -55,7 +55,7 @@ proptest! {
         prop_assert_eq!(failure.endpoint(), endpoint);
         let _ = failure.to_string();
         let _ = failure.report();
-        let _ = decode::<serde_json::Value>(endpoint, &response);
+        let _ = classify_reply(endpoint, &response);
         let _ = explain(endpoint, status, &response.body).to_string();
         let policy = RetryPolicy::default();
         let elapsed = Duration::from_millis(elapsed);

@@ -43,6 +43,13 @@ macro_rules! string_id {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// Wraps a decoded value as the derived decoder does: unchecked, so an
+            /// empty string decodes too. (`AppId` never comes in a response.)
+            #[allow(dead_code)]
+            pub(crate) fn from_wire(value: String) -> Self {
+                Self(value)
+            }
         }
 
         impl fmt::Display for $name {

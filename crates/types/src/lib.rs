@@ -14,6 +14,10 @@
 //!   [`query`], [`stop`]) with its request body, `clientRequest` and 200 body; every
 //!   type is also re-exported at the crate root. [`ncs`] decodes webhook
 //!   notifications.
+//! - [`ResponseBody::from_json`] decodes a 200 body: a hand-written reader for the
+//!   documented shapes first, the derived serde decoder for anything else, with
+//!   the same result either way. [`json`] is that reader, which `cloudrec-core`
+//!   also uses for error bodies.
 //! - [`Validate`] checks a request for the mode it is sent with and names the
 //!   field and the rule it breaks ([`ValidationError`]).
 //! - Credentials are [`Secret`]s: they serialize for the wire but print as `***`.
@@ -36,9 +40,11 @@
 //! ```
 
 pub mod acquire;
+mod body;
 mod endpoint;
 mod error_body;
 mod ids;
+pub mod json;
 #[cfg(feature = "legacy")]
 pub mod legacy;
 mod lenient;
@@ -58,6 +64,8 @@ pub use error_body::ErrorBody;
 pub use ids::{AppId, Cname, IdError, ResourceId, Sid, Uid};
 pub use mode::Mode;
 pub use secret::Secret;
+
+pub use body::ResponseBody;
 
 pub use acquire::{AcquireClientRequest, AcquireRequest, AcquireResponse, Area, Scene};
 pub use query::{

@@ -21,7 +21,6 @@ use cloudrec_types::{
     UpdateLayoutResponse, UpdateRequest, UpdateResponse, Validate,
 };
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 pub use builder::{ClientBuilder, ClientConfigError, Timeouts};
@@ -245,7 +244,7 @@ where
         request: Option<&B>,
     ) -> Result<R, CallError>
     where
-        R: DeserializeOwned,
+        R: cloudrec_types::ResponseBody,
         B: Validate + Serialize,
     {
         if let Some(request) = request {
@@ -270,7 +269,7 @@ where
         about: About<'_>,
     ) -> Result<R, CallError>
     where
-        R: DeserializeOwned,
+        R: cloudrec_types::ResponseBody,
         B: Serialize + ?Sized,
     {
         let body = match body {
@@ -303,7 +302,7 @@ where
             .await
     }
 
-    async fn attempts<R: DeserializeOwned>(
+    async fn attempts<R: cloudrec_types::ResponseBody>(
         &self,
         endpoint: Endpoint,
         path: &str,

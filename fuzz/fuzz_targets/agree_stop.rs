@@ -1,0 +1,7 @@
+//! The fast stop response decoder against the derived one.
+#![no_main]
+
+use cloudrec_types::StopResponse;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| cloudrec_fuzz::agrees::<StopResponse>(data));

@@ -11,7 +11,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use cloudrec_benches::{fixtures, fixtures_dir};
+use cloudrec_benches::{fixtures, fixtures_dir, read_like_cloudrec};
 use cloudrec_core::{HttpResponse, Outcome, classify_reply};
 use cloudrec_types::Endpoint;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -62,42 +62,6 @@ fn cases() -> Vec<Case> {
         });
     }
     cases
-}
-
-/// The naive path: a `Value`, then the fields the typed decoder keeps.
-fn read_like_cloudrec(value: &Value) -> usize {
-    let mut seen = 0;
-    for key in [
-        "cname",
-        "uid",
-        "resourceId",
-        "sid",
-        "code",
-        "reason",
-        "message",
-    ] {
-        if let Some(field) = value.get(key) {
-            seen += usize::from(field.as_str().is_some() || field.as_i64().is_some());
-        }
-    }
-    if let Some(server) = value.get("serverResponse") {
-        for key in [
-            "status",
-            "fileListMode",
-            "fileList",
-            "sliceStartTime",
-            "uploadingStatus",
-            "extensionServiceState",
-        ] {
-            if let Some(field) = server.get(key) {
-                seen += match field {
-                    Value::Array(items) => items.len(),
-                    _ => 1,
-                };
-            }
-        }
-    }
-    seen
 }
 
 fn bench(c: &mut Criterion) {

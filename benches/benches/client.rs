@@ -9,153 +9,15 @@
 //! Run with `cargo bench -p cloudrec-benches --bench client`; the figures are in
 //! `docs/benchmarks.md`.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use bytes::Bytes;
-use cloudrec_core::{Client, HttpRequest, NoEvents, StartOutcome, TaskRef, Transport};
-use cloudrec_emulator::{Emulator, EmulatorConfig};
-use cloudrec_hyper::{HyperTransport, TokioClock};
-use cloudrec_types::{
-    AcquireRequest, Cname, Endpoint, Mode, StartClientRequest, StartRequest, StorageConfig,
-    StorageVendor, Uid,
-};
+use cloudrec_benches::query::QueryPaths;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use http_body_util::{BodyExt, Empty};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use tokio::runtime::Runtime;
 
 const BATCH: usize = 32;
 const SEQUENTIAL: usize = 5_000;
-
-type RawClient = hyper_util::client::legacy::Client<HttpConnector, Empty<Bytes>>;
-type FullClient = Client<HyperTransport, TokioClock, NoEvents>;
-
-struct Setup {
-    _emulator: Emulator,
-    client: FullClient,
-    transport: HyperTransport,
-    base_url: String,
-    path: String,
-    task: TaskRef,
-    raw: RawClient,
-    url: String,
-    auth: String,
-}
-
-async fn setup() -> Setup {
-    let config = EmulatorConfig {
-        rate_limit_per_sec: 0,
-        time_scale: 1000.0,
-        ..EmulatorConfig::default()
-    };
-    let emulator = Emulator::start(config.clone(), SocketAddr::from(([127, 0, 0, 1], 0)))
-        .expect("emulator starts");
-    let transport = HyperTransport::builder()
-        .credentials(config.customer_id.clone(), config.customer_secret.clone())
-        .build()
-        .expect("transport");
-    let client = Client::builder(config.app_id.clone(), transport.clone(), TokioClock::new())
-        .base_url(emulator.base_url())
-        .rate_limit(1_000_000, 1_000)
-        .build()
-        .expect("client");
-    let cname = Cname::new("bench").expect("cname");
-    let uid = Uid::new(1).expect("uid");
-    let acquired = client
-        .acquire(&Mode::Mix, &AcquireRequest::new(cname.clone(), uid))
-        .await
-        .expect("acquire");
-    let storage = StorageConfig::new(StorageVendor::AmazonS3, 0, "b", "a", "s");
-    let request = StartRequest::new(
-        cname.clone(),
-        uid,
-        StartClientRequest::mix(storage).with_mp4(),
-    );
-    let StartOutcome::Started { sid } = client
-        .start(&acquired.resource_id, &Mode::Mix, &request)
-        .await
-        .expect("start")
-    else {
-        panic!("expected a new task");
-    };
-    let task = TaskRef {
-        resource_id: acquired.resource_id,
-        sid,
-        mode: Mode::Mix,
-        cname,
-        uid,
-    };
-    // Let the task record a first slice, so query answers with its file list.
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let url = format!(
-        "{}/v1/apps/{}/cloud_recording/resourceid/{}/sid/{}/mode/mix/query",
-        emulator.base_url(),
-        config.app_id,
-        task.resource_id,
-        task.sid
-    );
-    let auth = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
-            config.customer_id,
-            config.customer_secret.expose()
-        ))
-    );
-    let raw = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http();
-    let base_url = emulator.base_url();
-    let path = url[base_url.len()..].to_owned();
-    Setup {
-        _emulator: emulator,
-        client,
-        transport,
-        base_url,
-        path,
-        task,
-        raw,
-        url,
-        auth,
-    }
-}
-
-async fn raw_query(raw: &RawClient, url: &str, auth: &str) -> usize {
-    let request = http::Request::get(url)
-        .header("authorization", auth)
-        .header("user-agent", cloudrec_hyper::USER_AGENT_VALUE)
-        .header("accept", "application/json")
-        .body(Empty::new())
-        .expect("request");
-    let response = raw.request(request).await.expect("answer");
-    assert_eq!(response.status(), 200);
-    response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
-        .len()
-}
-
-async fn transport_query(setup: &Setup) -> usize {
-    let request = HttpRequest {
-        endpoint: Endpoint::Query,
-        base_url: setup.base_url.clone(),
-        path: setup.path.clone(),
-        body: None,
-        timeout: Duration::from_secs(10),
-    };
-    let response = setup.transport.send(request).await.expect("answer");
-    assert_eq!(response.status, 200);
-    response.body.len()
-}
-
-async fn client_query(client: &FullClient, task: &TaskRef) -> usize {
-    client.query(task).await.expect("query").file_names().len()
-}
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -168,7 +30,7 @@ fn query_path(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let setup = Arc::new(runtime.block_on(setup()));
+    let setup = Arc::new(runtime.block_on(QueryPaths::start()));
 
     let mut group = c.benchmark_group("client_query_rps");
     group.throughput(Throughput::Elements(BATCH as u64));
@@ -180,8 +42,7 @@ fn query_path(c: &mut Criterion) {
                 let mut calls = tokio::task::JoinSet::new();
                 for _ in 0..BATCH {
                     let setup = Arc::clone(&setup);
-                    calls
-                        .spawn(async move { raw_query(&setup.raw, &setup.url, &setup.auth).await });
+                    calls.spawn(async move { setup.raw().await });
                 }
                 while let Some(done) = calls.join_next().await {
                     done.expect("call");
@@ -196,7 +57,7 @@ fn query_path(c: &mut Criterion) {
                 let mut calls = tokio::task::JoinSet::new();
                 for _ in 0..BATCH {
                     let setup = Arc::clone(&setup);
-                    calls.spawn(async move { transport_query(&setup).await });
+                    calls.spawn(async move { setup.transport().await });
                 }
                 while let Some(done) = calls.join_next().await {
                     done.expect("call");
@@ -211,7 +72,7 @@ fn query_path(c: &mut Criterion) {
                 let mut calls = tokio::task::JoinSet::new();
                 for _ in 0..BATCH {
                     let setup = Arc::clone(&setup);
-                    calls.spawn(async move { client_query(&setup.client, &setup.task).await });
+                    calls.spawn(async move { setup.client().await });
                 }
                 while let Some(done) = calls.join_next().await {
                     done.expect("call");
@@ -226,10 +87,10 @@ fn query_path(c: &mut Criterion) {
         let mut full = Vec::with_capacity(SEQUENTIAL);
         for _ in 0..SEQUENTIAL {
             let started = Instant::now();
-            raw_query(&setup.raw, &setup.url, &setup.auth).await;
+            setup.raw().await;
             raw.push(started.elapsed());
             let started = Instant::now();
-            client_query(&setup.client, &setup.task).await;
+            setup.client().await;
             full.push(started.elapsed());
         }
         raw.sort();
@@ -254,11 +115,11 @@ fn query_path(c: &mut Criterion) {
         for _ in 0..CPU_ROUNDS {
             let before = process_cpu_time();
             for _ in 0..SEQUENTIAL {
-                raw_query(&setup.raw, &setup.url, &setup.auth).await;
+                setup.raw().await;
             }
             let between = process_cpu_time();
             for _ in 0..SEQUENTIAL {
-                client_query(&setup.client, &setup.task).await;
+                setup.client().await;
             }
             let after = process_cpu_time();
             cpu[0] += between.saturating_sub(before);

@@ -13,7 +13,7 @@
 
 use std::hint::black_box;
 
-use cloudrec_benches::fixtures_dir;
+use cloudrec_benches::{fixtures_dir, read_like_cloudrec};
 use cloudrec_core::{HttpResponse, classify_reply};
 use cloudrec_types::Endpoint;
 use serde::de::IgnoredAny;
@@ -52,41 +52,4 @@ fn main() {
         };
     }
     black_box(kept);
-}
-
-/// The naive path of the `classify` bench: a `Value`, then the fields the typed
-/// decoder keeps.
-fn read_like_cloudrec(value: &Value) -> usize {
-    let mut seen = 0;
-    for key in [
-        "cname",
-        "uid",
-        "resourceId",
-        "sid",
-        "code",
-        "reason",
-        "message",
-    ] {
-        if let Some(field) = value.get(key) {
-            seen += usize::from(field.as_str().is_some() || field.as_i64().is_some());
-        }
-    }
-    if let Some(server) = value.get("serverResponse") {
-        for key in [
-            "status",
-            "fileListMode",
-            "fileList",
-            "sliceStartTime",
-            "uploadingStatus",
-            "extensionServiceState",
-        ] {
-            if let Some(field) = server.get(key) {
-                seen += match field {
-                    Value::Array(items) => items.len(),
-                    _ => 1,
-                };
-            }
-        }
-    }
-    seen
 }

@@ -5,6 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
+use serde_json::Value;
+
+pub mod query;
+
 /// The JSON fixtures shared with the `cloudrec-types` tests, as `(file name, bytes)`,
 /// sorted by name. Reads `crates/types/tests/fixtures/`.
 pub fn fixtures() -> Vec<(String, Vec<u8>)> {
@@ -27,4 +31,41 @@ pub fn fixtures() -> Vec<(String, Vec<u8>)> {
 /// Where the fixtures are.
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/types/tests/fixtures")
+}
+
+/// The naive reference of the decoding benchmarks: after parsing into a `Value`,
+/// read the fields the typed decoder keeps; returns how many it found.
+pub fn read_like_cloudrec(value: &Value) -> usize {
+    let mut seen = 0;
+    for key in [
+        "cname",
+        "uid",
+        "resourceId",
+        "sid",
+        "code",
+        "reason",
+        "message",
+    ] {
+        if let Some(field) = value.get(key) {
+            seen += usize::from(field.as_str().is_some() || field.as_i64().is_some());
+        }
+    }
+    if let Some(server) = value.get("serverResponse") {
+        for key in [
+            "status",
+            "fileListMode",
+            "fileList",
+            "sliceStartTime",
+            "uploadingStatus",
+            "extensionServiceState",
+        ] {
+            if let Some(field) = server.get(key) {
+                seen += match field {
+                    Value::Array(items) => items.len(),
+                    _ => 1,
+                };
+            }
+        }
+    }
+    seen
 }

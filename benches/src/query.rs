@@ -1,0 +1,148 @@
+//! The three query paths the client benchmark compares, against one emulator task:
+//! a raw hyper-util client, the `HyperTransport` alone, and the full `Client`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use cloudrec_core::{Client, HttpRequest, NoEvents, StartOutcome, TaskRef, Transport};
+use cloudrec_emulator::{Emulator, EmulatorConfig};
+use cloudrec_hyper::{HyperTransport, TokioClock, USER_AGENT_VALUE};
+use cloudrec_types::{
+    AcquireRequest, Cname, Endpoint, Mode, StartClientRequest, StartRequest, StorageConfig,
+    StorageVendor, Uid,
+};
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+/// The raw reference: hyper-util's pooled client over plain TCP.
+pub type RawClient = hyper_util::client::legacy::Client<HttpConnector, Empty<Bytes>>;
+
+/// The full client path as measured: no events.
+pub type FullClient = Client<HyperTransport, TokioClock, NoEvents>;
+
+/// A running emulator with one recording mix task (hls + mp4, files listed), and
+/// the three ways to query it. Each query panics on anything but a 200 answer.
+pub struct QueryPaths {
+    _emulator: Emulator,
+    client: FullClient,
+    transport: HyperTransport,
+    raw: RawClient,
+    task: TaskRef,
+    base_url: String,
+    path: String,
+    url: String,
+    auth: String,
+}
+
+impl QueryPaths {
+    /// Starts the emulator (no rate limit, time 1000x faster), acquires and starts
+    /// a task through the client, and waits until the task lists its files.
+    pub async fn start() -> Self {
+        let config = EmulatorConfig {
+            rate_limit_per_sec: 0,
+            time_scale: 1000.0,
+            ..EmulatorConfig::default()
+        };
+        let emulator = Emulator::start(config.clone(), SocketAddr::from(([127, 0, 0, 1], 0)))
+            .expect("emulator starts");
+        let transport = HyperTransport::builder()
+            .credentials(config.customer_id.clone(), config.customer_secret.clone())
+            .build()
+            .expect("transport");
+        let client = Client::builder(config.app_id.clone(), transport.clone(), TokioClock::new())
+            .base_url(emulator.base_url())
+            .rate_limit(1_000_000, 1_000)
+            .build()
+            .expect("client");
+        let cname = Cname::new("bench").expect("cname");
+        let uid = Uid::new(1).expect("uid");
+        let acquired = client
+            .acquire(&Mode::Mix, &AcquireRequest::new(cname.clone(), uid))
+            .await
+            .expect("acquire");
+        let storage = StorageConfig::new(StorageVendor::AmazonS3, 0, "b", "a", "s");
+        let request = StartRequest::new(
+            cname.clone(),
+            uid,
+            StartClientRequest::mix(storage).with_mp4(),
+        );
+        let StartOutcome::Started { sid } = client
+            .start(&acquired.resource_id, &Mode::Mix, &request)
+            .await
+            .expect("start")
+        else {
+            panic!("expected a new task");
+        };
+        let task = TaskRef {
+            resource_id: acquired.resource_id,
+            sid,
+            mode: Mode::Mix,
+            cname,
+            uid,
+        };
+        // Let the task record a first slice, so query answers with its file list.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let base_url = emulator.base_url();
+        let path = format!(
+            "/v1/apps/{}/cloud_recording/resourceid/{}/sid/{}/mode/mix/query",
+            config.app_id, task.resource_id, task.sid
+        );
+        let auth = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!(
+                "{}:{}",
+                config.customer_id,
+                config.customer_secret.expose()
+            ))
+        );
+        Self {
+            url: format!("{base_url}{path}"),
+            base_url,
+            path,
+            auth,
+            _emulator: emulator,
+            client,
+            transport,
+            raw: hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http(),
+            task,
+        }
+    }
+
+    /// One query by the raw client, with the transport's headers; the body is
+    /// collected, not decoded. Returns its length.
+    pub async fn raw(&self) -> usize {
+        let request = http::Request::get(&self.url)
+            .header("authorization", &self.auth)
+            .header("user-agent", USER_AGENT_VALUE)
+            .header("accept", "application/json")
+            .body(Empty::new())
+            .expect("request");
+        let response = self.raw.request(request).await.expect("answer");
+        assert_eq!(response.status(), 200);
+        let body = response.into_body().collect().await.expect("body");
+        body.to_bytes().len()
+    }
+
+    /// One query by `Transport::send` of a built request. Returns the body length.
+    pub async fn transport(&self) -> usize {
+        let request = HttpRequest {
+            endpoint: Endpoint::Query,
+            base_url: self.base_url.clone(),
+            path: self.path.clone(),
+            body: None,
+            timeout: Duration::from_secs(10),
+        };
+        let response = self.transport.send(request).await.expect("answer");
+        assert_eq!(response.status, 200);
+        response.body.len()
+    }
+
+    /// One `Client::query`. Returns how many files the answer lists.
+    pub async fn client(&self) -> usize {
+        let response = self.client.query(&self.task).await.expect("query");
+        response.file_names().len()
+    }
+}

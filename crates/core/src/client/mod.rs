@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use cloudrec_types::{
     AcquireRequest, AcquireResponse, AppId, Endpoint, Mode, QueryResponse, ResourceId,
-    StartRequest, StartResponse, StopRequest, StopResponse, UpdateLayoutRequest,
+    ResponseBody, StartRequest, StartResponse, StopRequest, StopResponse, UpdateLayoutRequest,
     UpdateLayoutResponse, UpdateRequest, UpdateResponse, Validate,
 };
 use serde::Serialize;
@@ -244,7 +244,7 @@ where
         request: Option<&B>,
     ) -> Result<R, CallError>
     where
-        R: cloudrec_types::ResponseBody,
+        R: ResponseBody,
         B: Validate + Serialize,
     {
         if let Some(request) = request {
@@ -269,7 +269,7 @@ where
         about: About<'_>,
     ) -> Result<R, CallError>
     where
-        R: cloudrec_types::ResponseBody,
+        R: ResponseBody,
         B: Serialize + ?Sized,
     {
         let body = match body {
@@ -302,7 +302,7 @@ where
             .await
     }
 
-    async fn attempts<R: cloudrec_types::ResponseBody>(
+    async fn attempts<R: ResponseBody>(
         &self,
         endpoint: Endpoint,
         path: &str,

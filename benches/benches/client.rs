@@ -12,11 +12,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cloudrec_benches::query::QueryPaths;
+use cloudrec_benches::query::{BATCH, Path, QueryPaths};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tokio::runtime::Runtime;
 
-const BATCH: usize = 32;
 const SEQUENTIAL: usize = 5_000;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -35,51 +34,14 @@ fn query_path(c: &mut Criterion) {
     let mut group = c.benchmark_group("client_query_rps");
     group.throughput(Throughput::Elements(BATCH as u64));
     group.measurement_time(Duration::from_secs(5));
-    group.bench_function("raw_hyper", |b| {
-        b.to_async(&runtime).iter(|| {
-            let setup = Arc::clone(&setup);
-            async move {
-                let mut calls = tokio::task::JoinSet::new();
-                for _ in 0..BATCH {
-                    let setup = Arc::clone(&setup);
-                    calls.spawn(async move { setup.raw().await });
-                }
-                while let Some(done) = calls.join_next().await {
-                    done.expect("call");
-                }
-            }
+    for path in Path::ALL {
+        group.bench_function(path.bench_name(), |b| {
+            b.to_async(&runtime).iter(|| {
+                let setup = Arc::clone(&setup);
+                async move { setup.batch(path).await }
+            });
         });
-    });
-    group.bench_function("hyper_transport", |b| {
-        b.to_async(&runtime).iter(|| {
-            let setup = Arc::clone(&setup);
-            async move {
-                let mut calls = tokio::task::JoinSet::new();
-                for _ in 0..BATCH {
-                    let setup = Arc::clone(&setup);
-                    calls.spawn(async move { setup.transport().await });
-                }
-                while let Some(done) = calls.join_next().await {
-                    done.expect("call");
-                }
-            }
-        });
-    });
-    group.bench_function("cloudrec_client", |b| {
-        b.to_async(&runtime).iter(|| {
-            let setup = Arc::clone(&setup);
-            async move {
-                let mut calls = tokio::task::JoinSet::new();
-                for _ in 0..BATCH {
-                    let setup = Arc::clone(&setup);
-                    calls.spawn(async move { setup.client().await });
-                }
-                while let Some(done) = calls.join_next().await {
-                    done.expect("call");
-                }
-            }
-        });
-    });
+    }
     group.finish();
 
     let (raw, full) = runtime.block_on(async {

@@ -17,29 +17,21 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use cloudrec_benches::query::QueryPaths;
-
-const BATCH: usize = 32;
-
-/// One query down the path named `which`.
-async fn call(paths: &QueryPaths, which: &str) -> usize {
-    match which {
-        "raw" => paths.raw().await,
-        "transport" => paths.transport().await,
-        "client" => paths.client().await,
-        other => panic!("unknown path {other}: use raw, transport or client"),
-    }
-}
+use cloudrec_benches::query::{BATCH, Path, QueryPaths};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (which, count, batches) = match args.as_slice() {
-        [which, count] => (which.clone(), count, false),
-        [which, count, flag] if flag == "--batches" => (which.clone(), count, true),
+        [which, count] => (which, count, false),
+        [which, count, flag] if flag == "--batches" => (which, count, true),
         _ => {
             eprintln!("usage: client_calls raw|transport|client COUNT [--batches]");
             std::process::exit(2);
         }
+    };
+    let Some(path) = Path::from_arg(which) else {
+        eprintln!("unknown path {which}: use raw, transport or client");
+        std::process::exit(2);
     };
     let count: usize = count.parse().expect("COUNT is a number");
     let runtime = if batches {
@@ -58,20 +50,12 @@ fn main() {
         let started = Instant::now();
         let calls = if batches {
             for _ in 0..count {
-                let mut set = tokio::task::JoinSet::new();
-                for _ in 0..BATCH {
-                    let paths = Arc::clone(&paths);
-                    let which = which.clone();
-                    set.spawn(async move { call(&paths, &which).await });
-                }
-                while let Some(done) = set.join_next().await {
-                    done.expect("call");
-                }
+                paths.batch(path).await;
             }
             count * BATCH
         } else {
             for _ in 0..count {
-                call(&paths, &which).await;
+                paths.query(path).await;
             }
             count
         };

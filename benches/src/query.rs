@@ -2,6 +2,7 @@
 //! a raw hyper-util client, the `HyperTransport` alone, and the full `Client`.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -22,6 +23,44 @@ pub type RawClient = hyper_util::client::legacy::Client<HttpConnector, Empty<Byt
 
 /// The full client path as measured: no events.
 pub type FullClient = Client<HyperTransport, TokioClock, NoEvents>;
+
+/// One of the three ways to send the query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// hyper-util's client, the transport's headers, the body collected.
+    Raw,
+    /// `HyperTransport::send` of a built request.
+    Transport,
+    /// `Client::query`: limiter, retry loop, transport, typed decoding.
+    Client,
+}
+
+impl Path {
+    /// Every path, in the order the bench runs them.
+    pub const ALL: [Self; 3] = [Self::Raw, Self::Transport, Self::Client];
+
+    /// The path's benchmark name.
+    pub fn bench_name(self) -> &'static str {
+        match self {
+            Self::Raw => "raw_hyper",
+            Self::Transport => "hyper_transport",
+            Self::Client => "cloudrec_client",
+        }
+    }
+
+    /// The path named `raw`, `transport` or `client`.
+    pub fn from_arg(name: &str) -> Option<Self> {
+        match name {
+            "raw" => Some(Self::Raw),
+            "transport" => Some(Self::Transport),
+            "client" => Some(Self::Client),
+            _ => None,
+        }
+    }
+}
+
+/// How many queries a batch sends at once.
+pub const BATCH: usize = 32;
 
 /// A running emulator with one recording mix task (hls + mp4, files listed), and
 /// the three ways to query it. Each query panics on anything but a 200 answer.
@@ -108,6 +147,28 @@ impl QueryPaths {
             transport,
             raw: hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http(),
             task,
+        }
+    }
+
+    /// One query down `path`; returns what that path's method returns.
+    pub async fn query(&self, path: Path) -> usize {
+        match path {
+            Path::Raw => self.raw().await,
+            Path::Transport => self.transport().await,
+            Path::Client => self.client().await,
+        }
+    }
+
+    /// [`BATCH`] concurrent queries down `path`, each a task of the current
+    /// runtime; returns when all have answered.
+    pub async fn batch(self: &Arc<Self>, path: Path) {
+        let mut calls = tokio::task::JoinSet::new();
+        for _ in 0..BATCH {
+            let paths = Arc::clone(self);
+            calls.spawn(async move { paths.query(path).await });
+        }
+        while let Some(done) = calls.join_next().await {
+            done.expect("call");
         }
     }
 

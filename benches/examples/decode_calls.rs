@@ -13,7 +13,7 @@
 
 use std::hint::black_box;
 
-use cloudrec_benches::{fixtures_dir, read_like_cloudrec};
+use cloudrec_benches::{fixtures_dir, read_like_cloudrec, received};
 use cloudrec_core::{HttpResponse, classify_reply};
 use cloudrec_types::Endpoint;
 use serde::de::IgnoredAny;
@@ -31,7 +31,7 @@ fn main() {
         status: status.parse().expect("status"),
         retry_after: None,
         request_id: None,
-        body: body.clone(),
+        body: received(&body),
     };
     let calls: usize = calls.parse().expect("calls");
     let mut kept = 0usize;

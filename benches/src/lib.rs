@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use bytes::{Bytes, BytesMut};
 use serde_json::Value;
 
 pub mod query;
@@ -26,6 +27,14 @@ pub fn fixtures() -> Vec<(String, Vec<u8>)> {
     }
     out.sort();
     out
+}
+
+/// `body` in a buffer as the transport receives one: split off a shared read
+/// buffer, so that decoded strings that slice it count references.
+pub fn received(body: &[u8]) -> Bytes {
+    let mut buffer = BytesMut::with_capacity(body.len() * 2);
+    buffer.extend_from_slice(body);
+    buffer.split().freeze()
 }
 
 /// Where the fixtures are.

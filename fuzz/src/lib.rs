@@ -7,7 +7,7 @@ use std::fmt::Debug;
 use std::time::Duration;
 
 use cloudrec_core::{HttpResponse, Next, Outcome, RetryPolicy, classify_reply, decode};
-use cloudrec_types::{Endpoint, ResponseBody};
+use cloudrec_types::{Bytes, Endpoint, ResponseBody};
 
 /// Splits the input into an HTTP status (first two bytes), a `Retry-After` value
 /// (third byte, when odd), and the body (the rest).
@@ -24,7 +24,7 @@ fn response(data: &[u8]) -> HttpResponse {
         status,
         retry_after,
         request_id: None,
-        body: data.get(3..).unwrap_or_default().to_vec(),
+        body: Bytes::copy_from_slice(data.get(3..).unwrap_or_default()),
     }
 }
 
@@ -60,7 +60,7 @@ pub fn decode_as<T: ResponseBody>(endpoint: Endpoint, data: &[u8]) {
         status: 200,
         retry_after: None,
         request_id: None,
-        body: data.to_vec(),
+        body: Bytes::copy_from_slice(data),
     };
     if let Err(failure) = decode::<T>(endpoint, &response) {
         assert_eq!(failure.http_status(), Some(200));
@@ -69,13 +69,10 @@ pub fn decode_as<T: ResponseBody>(endpoint: Endpoint, data: &[u8]) {
 }
 
 /// Decodes the input with [`ResponseBody::from_json`] (the fast path first) and
-/// with the derived decoder alone (`std::str::from_utf8`, then
-/// `serde_json::from_str`): both must accept the same bodies and give the same
-/// value.
+/// with the derived decoder alone (`serde_json::from_slice`): both must accept
+/// the same bodies and give the same value.
 pub fn agrees<T: ResponseBody + PartialEq + Debug>(data: &[u8]) {
-    let fast = T::from_json(data).ok();
-    let derived = std::str::from_utf8(data)
-        .ok()
-        .and_then(|text| serde_json::from_str::<T>(text).ok());
+    let fast = T::from_json(&Bytes::copy_from_slice(data)).ok();
+    let derived = serde_json::from_slice::<T>(data).ok();
     assert_eq!(fast, derived, "{:?}", String::from_utf8_lossy(data));
 }

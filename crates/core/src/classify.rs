@@ -226,7 +226,7 @@ mod tests {
             status,
             retry_after: None,
             request_id: None,
-            body: body.as_bytes().to_vec(),
+            body: cloudrec_types::Bytes::copy_from_slice(body.as_bytes()),
         }
     }
 

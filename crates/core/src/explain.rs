@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use bytes::Bytes;
 use cloudrec_types::Endpoint;
 use serde::Serialize;
 
@@ -58,7 +59,7 @@ pub fn explain(endpoint: Endpoint, status: u16, body: &[u8]) -> Explanation {
         status,
         retry_after: None,
         request_id: None,
-        body: body.to_vec(),
+        body: Bytes::copy_from_slice(body),
     };
     if let Outcome::Success(_) = classify_reply(endpoint, &response) {
         return Explanation {

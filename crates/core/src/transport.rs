@@ -2,6 +2,7 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use cloudrec_types::Endpoint;
 
 /// One HTTP request to the service, fully built by the core: the transport adds
@@ -37,8 +38,8 @@ pub struct HttpResponse {
     pub retry_after: Option<String>,
     /// The request id header (`X-Request-ID` or similar), if any, for support tickets.
     pub request_id: Option<String>,
-    /// The response body.
-    pub body: Vec<u8>,
+    /// The response body, as received; decoded strings share its buffer.
+    pub body: Bytes,
 }
 
 /// What kind of transport failure happened.

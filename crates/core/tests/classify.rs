@@ -30,7 +30,7 @@ fn answer(status: u16, body: impl Into<Vec<u8>>) -> HttpResponse {
         status,
         retry_after: None,
         request_id: None,
-        body: body.into(),
+        body: body.into().into(),
     }
 }
 
@@ -361,7 +361,7 @@ fn display_names_endpoint_status_code_and_advice() {
             status: 500,
             retry_after: Some("3".into()),
             request_id: Some("rq-9".into()),
-            body: fixture("error.request-timeout.json"),
+            body: fixture("error.request-timeout.json").into(),
         },
     );
     let text = failure.to_string();

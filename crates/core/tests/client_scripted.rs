@@ -60,7 +60,7 @@ fn answer(status: u16, body: &str) -> Answer {
         status,
         retry_after: None,
         request_id: Some("req-1".into()),
-        body: body.as_bytes().to_vec(),
+        body: cloudrec_types::Bytes::copy_from_slice(body.as_bytes()),
     })
 }
 

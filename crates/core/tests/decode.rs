@@ -16,7 +16,7 @@ fn answer(status: u16, body: Vec<u8>) -> HttpResponse {
         status,
         retry_after: None,
         request_id: None,
-        body,
+        body: body.into(),
     }
 }
 

@@ -7,7 +7,7 @@ use cloudrec_core::{
     Region, RetryPolicy, Suffix, Timestamp, TransportError, TransportErrorKind, Verdict,
     classify_failure, classify_transport,
 };
-use cloudrec_types::Endpoint;
+use cloudrec_types::{Bytes, Endpoint};
 
 fn failure(endpoint: Endpoint, status: u16, body: &str) -> cloudrec_core::Failure {
     classify_failure(
@@ -16,7 +16,7 @@ fn failure(endpoint: Endpoint, status: u16, body: &str) -> cloudrec_core::Failur
             status,
             retry_after: None,
             request_id: None,
-            body: body.as_bytes().to_vec(),
+            body: Bytes::copy_from_slice(body.as_bytes()),
         },
     )
 }
@@ -98,7 +98,7 @@ fn retry_after_is_honoured_and_clamped() {
                 status: 429,
                 retry_after: retry_after.map(str::to_owned),
                 request_id: None,
-                body: br#"{"message":"API rate limit exceeded"}"#.to_vec(),
+                body: Bytes::from_static(br#"{"message":"API rate limit exceeded"}"#),
             },
         )
     };

@@ -49,7 +49,7 @@ proptest! {
     fn classify_never_panics(endpoint in endpoint(), status in any::<u16>(), body in body(),
                              retry_after in proptest::option::of(".{0,12}"), jitter in any::<f64>(),
                              attempt in any::<u32>(), elapsed in any::<u64>()) {
-        let response = HttpResponse { status, retry_after, request_id: None, body };
+        let response = HttpResponse { status, retry_after, request_id: None, body: body.into() };
         let failure = classify_failure(endpoint, &response);
         prop_assert_eq!(failure.http_status(), Some(status));
         prop_assert_eq!(failure.endpoint(), endpoint);

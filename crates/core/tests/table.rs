@@ -93,7 +93,7 @@ fn every_row_classifies_to_its_resolution_kind() {
                     status,
                     retry_after: None,
                     request_id: Some("req-1".into()),
-                    body: serde_json::to_vec(&body).unwrap(),
+                    body: serde_json::to_vec(&body).unwrap().into(),
                 };
                 let failure = classify_failure(endpoint, &answer);
                 assert_eq!(

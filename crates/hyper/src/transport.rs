@@ -267,7 +267,7 @@ impl Transport for HyperTransport {
                         status: parts.status.as_u16(),
                         retry_after,
                         request_id,
-                        body: Vec::from(body),
+                        body,
                     })
                 }
                 Err(error) => {

@@ -24,7 +24,7 @@ async fn post_carries_auth_user_agent_content_type_and_the_body() {
         .await
         .unwrap();
     assert_eq!(answer.status, 200);
-    assert_eq!(answer.body, b"{}");
+    assert_eq!(answer.body, &b"{}"[..]);
 
     let raw = server.next_request().await;
     assert!(
@@ -86,7 +86,10 @@ async fn error_statuses_are_answers_with_request_id_and_retry_after() {
     assert_eq!(answer.status, 429);
     assert_eq!(answer.request_id.as_deref(), Some("req-123"));
     assert_eq!(answer.retry_after.as_deref(), Some("7"));
-    assert_eq!(answer.body, br#"{"message":"API rate limit exceeded"}"#);
+    assert_eq!(
+        answer.body,
+        &br#"{"message":"API rate limit exceeded"}"#[..]
+    );
 }
 
 #[tokio::test]

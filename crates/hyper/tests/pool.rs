@@ -65,7 +65,7 @@ async fn sequential_requests_reuse_one_connection() {
     for _ in 0..5 {
         let answer = transport.send(query(&url)).await.unwrap();
         assert_eq!(answer.status, 200);
-        assert_eq!(answer.body, b"{\"code\":0}");
+        assert_eq!(answer.body, &b"{\"code\":0}"[..]);
     }
     assert_eq!(accepted.load(Ordering::SeqCst), 1);
 }

@@ -32,7 +32,7 @@ async fn https_with_an_added_root_gets_the_answer_and_sends_auth() {
             .unwrap();
         assert_eq!(answer.status, 200, "{host}");
         assert_eq!(answer.request_id.as_deref(), Some("tls-1"));
-        assert_eq!(answer.body, br#"{"resourceId":"r"}"#);
+        assert_eq!(answer.body, &br#"{"resourceId":"r"}"#[..]);
         let raw = server.next_request().await;
         assert!(raw.starts_with("POST /v1/apps/app/cloud_recording/acquire "));
         assert!(raw.to_ascii_lowercase().contains("authorization: basic "));

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::lenient::{open_int_enum, open_str_enum};
 use crate::start::StartClientRequest;
-use crate::{Cname, ResourceId, Uid};
+use crate::{Cname, ResourceId, Text, Uid};
 
 /// The body of `POST .../acquire`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -124,7 +124,7 @@ pub struct AcquireResponse {
     pub cname: Option<Cname>,
     /// The recorder uid, when echoed (kept as text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
+    pub uid: Option<Text>,
     /// The resource id: valid for 5 minutes and for one start.
     pub resource_id: ResourceId,
 }

@@ -4,6 +4,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::Text;
+
 /// Why a string is not a valid identifier.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -27,11 +29,11 @@ macro_rules! string_id {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(transparent)]
-        pub struct $name(String);
+        pub struct $name(Text);
 
         impl $name {
             /// Wraps the identifier, rejecting the empty string.
-            pub fn new(value: impl Into<String>) -> Result<Self, IdError> {
+            pub fn new(value: impl Into<Text>) -> Result<Self, IdError> {
                 let value = value.into();
                 if value.is_empty() {
                     return Err(IdError::Empty { kind: $kind });
@@ -44,10 +46,15 @@ macro_rules! string_id {
                 &self.0
             }
 
+            /// The identifier as a [`Text`], which shares its buffer.
+            pub fn as_text(&self) -> &Text {
+                &self.0
+            }
+
             /// Wraps a decoded value as the derived decoder does: unchecked, so an
             /// empty string decodes too. (`AppId` never comes in a response.)
             #[allow(dead_code)]
-            pub(crate) fn from_wire(value: String) -> Self {
+            pub(crate) fn from_wire(value: Text) -> Self {
                 Self(value)
             }
         }
@@ -60,7 +67,7 @@ macro_rules! string_id {
 
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}({:?})", stringify!($name), self.0)
+                write!(f, "{}({:?})", stringify!($name), self.0.as_str())
             }
         }
 

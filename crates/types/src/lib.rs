@@ -55,6 +55,7 @@ mod rules;
 mod secret;
 pub mod start;
 pub mod stop;
+mod text;
 pub mod update;
 pub mod update_layout;
 pub mod validate;
@@ -64,6 +65,10 @@ pub use error_body::ErrorBody;
 pub use ids::{AppId, Cname, IdError, ResourceId, Sid, Uid};
 pub use mode::Mode;
 pub use secret::Secret;
+pub use text::Text;
+
+/// The buffer a response body arrives in; decoded strings share it ([`Text`]).
+pub use bytes::Bytes;
 
 pub use body::ResponseBody;
 

@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::lenient::{open_int_enum, open_str_enum, opt_i64};
 use crate::start::ServiceName;
 use crate::stop::UploadingStatus;
-use crate::{Cname, ResourceId, Sid};
+use crate::{Cname, ResourceId, Sid, Text};
 
 open_int_enum! {
     /// `serverResponse.status`: the task's progress. Older revisions send it as a
@@ -70,7 +70,7 @@ open_str_enum! {
 #[serde(untagged)]
 pub enum FileList {
     /// `fileListMode` `string`: the name of the M3U8 playlist.
-    Text(String),
+    Text(Text),
     /// `fileListMode` `json`: one entry per playlist or MP4 file.
     Json(Vec<FileInfo>),
 }
@@ -89,11 +89,11 @@ impl<'de> Deserialize<'de> for FileList {
             }
 
             fn visit_str<E: de::Error>(self, v: &str) -> Result<FileList, E> {
-                Ok(FileList::Text(v.to_owned()))
+                Ok(FileList::Text(Text::from(v)))
             }
 
             fn visit_string<E: de::Error>(self, v: String) -> Result<FileList, E> {
-                Ok(FileList::Text(v))
+                Ok(FileList::Text(Text::from(v)))
             }
 
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FileList, A::Error> {
@@ -139,13 +139,13 @@ pub struct FileInfo {
     /// The M3U8 or MP4 name, including the `fileNamePrefix` path. Serialized as
     /// `fileName`; `filename` is accepted too.
     #[serde(alias = "filename")]
-    pub file_name: String,
+    pub file_name: Text,
     /// What the file holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub track_type: Option<TrackType>,
     /// The user recorded; `"0"` in mix mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
+    pub uid: Option<Text>,
     /// Whether every user is mixed into the file (mix mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mixed_all_user: Option<bool>,
@@ -194,7 +194,7 @@ open_str_enum! {
 pub struct WebFileInfo {
     /// The M3U8 or MP4 name, including the `fileNamePrefix` path.
     #[serde(alias = "fileName")]
-    pub filename: String,
+    pub filename: Text,
     /// When the first slice started, unix milliseconds; a number or a decimal string.
     #[serde(
         default,
@@ -210,7 +210,7 @@ pub struct WebFileInfo {
 #[serde(rename_all = "camelCase")]
 pub struct RtmpOutputState {
     /// The target URL.
-    pub rtmp_url: String,
+    pub rtmp_url: Text,
     /// Its state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<RtmpStatus>,
@@ -260,7 +260,7 @@ pub struct QueryResponse {
     pub cname: Option<Cname>,
     /// The recorder uid, when echoed (kept as text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
+    pub uid: Option<Text>,
     /// The resource id of the task.
     pub resource_id: ResourceId,
     /// The session id of the task.

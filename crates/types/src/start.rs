@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::lenient::{open_int_enum, open_str_enum};
-use crate::{Cname, ResourceId, Secret, Sid, Uid};
+use crate::{Cname, ResourceId, Secret, Sid, Text, Uid};
 
 /// The body of `POST .../resourceid/{rid}/mode/{mode}/start`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -909,7 +909,7 @@ pub struct StartResponse {
     pub cname: Option<Cname>,
     /// The recorder uid, when echoed (kept as text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
+    pub uid: Option<Text>,
     /// The resource id the task runs on.
     pub resource_id: ResourceId,
     /// The new session id, for query, update, updateLayout and stop.

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::lenient::open_str_enum;
 use crate::query::{FileList, FileListMode, ServiceState, file_names_of};
 use crate::start::ServiceName;
-use crate::{Cname, ResourceId, Sid, Uid};
+use crate::{Cname, ResourceId, Sid, Text, Uid};
 
 /// The body of `POST .../sid/{sid}/mode/{mode}/stop`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,7 +72,7 @@ pub struct StopResponse {
     pub cname: Option<Cname>,
     /// The recorder uid, when echoed (kept as text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
+    pub uid: Option<Text>,
     /// The resource id of the task.
     pub resource_id: ResourceId,
     /// The session id of the task.

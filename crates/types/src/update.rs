@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::start::{RtmpOutput, StorageConfig};
-use crate::{Cname, ResourceId, Sid, Uid};
+use crate::{Cname, ResourceId, Sid, Text, Uid};
 
 /// The body of `POST .../sid/{sid}/mode/{mode}/update`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,7 +152,7 @@ pub struct UpdateResponse {
     pub cname: Option<Cname>,
     /// The recorder uid, when echoed (kept as text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
+    pub uid: Option<Text>,
     /// The resource id of the task.
     pub resource_id: ResourceId,
     /// The session id of the task.

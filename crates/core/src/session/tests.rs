@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use cloudrec_types::{Endpoint, RecordingStatus, ResourceId, Sid, Uid, UploadingStatus};
+use cloudrec_types::{Bytes, Endpoint, RecordingStatus, ResourceId, Sid, Uid, UploadingStatus};
 
 use super::*;
 use crate::{HttpResponse, SessionState, Timestamp, classify_failure};
@@ -31,7 +31,7 @@ fn failure(endpoint: Endpoint, status: u16, body: &str) -> crate::Failure {
             status,
             retry_after: None,
             request_id: None,
-            body: body.as_bytes().to_vec(),
+            body: Bytes::copy_from_slice(body.as_bytes()),
         },
     )
 }

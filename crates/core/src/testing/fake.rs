@@ -292,7 +292,7 @@ impl FakeService {
                 request_id: None,
                 body: json!({"code": 7, "reason": "already started", "resourceId": resource_id, "sid": sid})
                     .to_string()
-                    .into_bytes(),
+                    .into(),
             };
         }
         if now.saturating_sub(resource.acquired) >= self.config.resource_lifetime {
@@ -404,7 +404,7 @@ impl FakeService {
                 request_id: None,
                 body: json!({"code": 435, "reason": "no recorded data", "resourceId": task.resource_id, "sid": task.sid})
                     .to_string()
-                    .into_bytes(),
+                    .into(),
             };
         }
         let uploading = if call.async_stop {
@@ -505,7 +505,7 @@ fn row_answer(rule: &Rule, call: &Call, real: Option<&HttpResponse>) -> HttpResp
         status,
         retry_after: None,
         request_id: None,
-        body: body.to_string().into_bytes(),
+        body: body.to_string().into(),
     }
 }
 
@@ -514,7 +514,7 @@ fn ok(body: Value) -> HttpResponse {
         status: 200,
         retry_after: None,
         request_id: None,
-        body: body.to_string().into_bytes(),
+        body: body.to_string().into(),
     }
 }
 
@@ -523,9 +523,7 @@ fn service(status: u16, code: i64, reason: &str) -> HttpResponse {
         status,
         retry_after: None,
         request_id: None,
-        body: json!({"code": code, "reason": reason})
-            .to_string()
-            .into_bytes(),
+        body: json!({"code": code, "reason": reason}).to_string().into(),
     }
 }
 

@@ -6,13 +6,13 @@ use super::values::{once, opt_text, text};
 use crate::json::Reader;
 use crate::{
     AcquireResponse, Cname, QueryResponse, QueryServerResponse, ResourceId, Sid, StartResponse,
-    StopResponse, StopServerResponse, UpdateResponse,
+    StopResponse, StopServerResponse, Text, UpdateResponse,
 };
 
 /// The fields of a top level; which ones a type has is given to [`read`].
 struct Envelope<S> {
     cname: Option<Cname>,
-    uid: Option<String>,
+    uid: Option<Text>,
     resource_id: Option<ResourceId>,
     sid: Option<Sid>,
     server: Option<S>,

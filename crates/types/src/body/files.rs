@@ -3,7 +3,7 @@
 
 use super::values::{once, opt_bool, opt_enum, opt_lenient_i64, opt_text, text};
 use crate::json::Reader;
-use crate::{FileInfo, FileList, TrackType, WebFileInfo};
+use crate::{FileInfo, FileList, Text, TrackType, WebFileInfo};
 
 /// An `Option<FileList>`: `null`, a file name, or an array of [`FileInfo`].
 pub(super) fn opt_file_list(reader: &mut Reader<'_>) -> Option<Option<FileList>> {
@@ -22,7 +22,7 @@ pub(super) fn opt_file_list(reader: &mut Reader<'_>) -> Option<Option<FileList>>
 fn file_info(reader: &mut Reader<'_>) -> Option<FileInfo> {
     let mut file_name = None;
     let mut file = FileInfo {
-        file_name: String::new(),
+        file_name: Text::new(),
         track_type: None,
         uid: None,
         mixed_all_user: None,

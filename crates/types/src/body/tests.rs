@@ -4,6 +4,7 @@
 use std::fmt::Debug;
 use std::path::Path;
 
+use bytes::Bytes;
 use proptest::prelude::*;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -12,16 +13,16 @@ use super::{ResponseBody, envelope};
 use crate::json::Reader;
 use crate::{AcquireResponse, QueryResponse, StartResponse, StopResponse, UpdateResponse};
 
-/// The fast path alone, on a whole body.
-fn fast<T>(body: &[u8], read: fn(&mut Reader<'_>) -> Option<T>) -> Option<T> {
-    let mut reader = Reader::new(std::str::from_utf8(body).ok()?);
+/// The fast path alone, on a whole body, sharing its buffer as `from_json` does.
+fn fast<T>(body: &Bytes, read: fn(&mut Reader<'_>) -> Option<T>) -> Option<T> {
+    let mut reader = Reader::shared(body);
     let value = read(&mut reader)?;
     reader.end().map(|()| value)
 }
 
-/// What the derived decoder gives, with today's semantics.
+/// What the derived decoder gives.
 fn serde<T: DeserializeOwned>(body: &[u8]) -> Option<T> {
-    serde_json::from_str(std::str::from_utf8(body).ok()?).ok()
+    serde_json::from_slice(body).ok()
 }
 
 /// Checks that a value from the fast path is serde_json's, and that
@@ -31,13 +32,14 @@ fn agrees<T>(body: &[u8], read: fn(&mut Reader<'_>) -> Option<T>) -> bool
 where
     T: ResponseBody + PartialEq + Debug,
 {
-    let quick = fast(body, read);
-    let slow = serde::<T>(body);
-    let shown = || String::from_utf8_lossy(body).into_owned();
+    let body = Bytes::copy_from_slice(body);
+    let quick = fast(&body, read);
+    let slow = serde::<T>(&body);
+    let shown = || String::from_utf8_lossy(&body).into_owned();
     if let Some(quick) = &quick {
         assert_eq!(Some(quick), slow.as_ref(), "{}", shown());
     }
-    assert_eq!(T::from_json(body).ok(), slow, "{}", shown());
+    assert_eq!(T::from_json(&body).ok(), slow, "{}", shown());
     quick.is_some()
 }
 
@@ -212,6 +214,36 @@ fn hand_picked_bodies_agree() {
     assert!(Kind::Query.agrees(cases[11].as_bytes()));
     assert!(Kind::Acquire.agrees(cases[0].as_bytes()));
     assert!(!Kind::Start.agrees(b"{\"resourceId\":\"r\",\"sid\":\"s\xff\"}"));
+}
+
+#[test]
+fn only_kept_strings_and_read_keys_must_be_utf8() {
+    let ids = br#""resourceId":"r","sid":"s""#;
+    let body = |middle: &[u8]| [b"{", &ids[..], middle, b"}"].concat();
+    // serde_json skips an unknown field's value without checking it.
+    assert!(Kind::Start.agrees(&body(b",\"extra\":\"\xff\"")));
+    assert!(Kind::Start.agrees(&body(b",\"extra\":{\"\xfe\":[\"\xff\"]}")));
+    // It checks kept strings and the keys it reads; so does the fast path.
+    assert!(!Kind::Start.agrees(&body(b",\"cname\":\"\xff\"")));
+    assert!(!Kind::Start.agrees(&body(b",\"\xff\":1")));
+    assert!(serde::<StartResponse>(&body(b",\"\xff\":1")).is_none());
+    // Multi-byte characters are kept whole.
+    let accented = body(",\"cname\":\"caf\u{e9}\"".as_bytes());
+    assert!(Kind::Start.agrees(&accented));
+    let started = StartResponse::from_json(&Bytes::from(accented)).unwrap();
+    assert_eq!(started.cname.unwrap().as_str(), "caf\u{e9}");
+}
+
+#[test]
+fn strings_share_the_body() {
+    let body = Bytes::from(br#"{"resourceId":"r1","sid":"s1","uid":"7"}"#.to_vec());
+    let started = StartResponse::from_json(&body).unwrap();
+    let inside = body.as_ptr_range();
+    for text in [started.resource_id.as_str(), started.sid.as_str()] {
+        assert!(inside.contains(&text.as_ptr()), "{text} was copied");
+    }
+    drop(body);
+    assert_eq!(started.uid.as_deref(), Some("7"));
 }
 
 /// A small deterministic generator for the rewrites below.

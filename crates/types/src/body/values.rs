@@ -1,6 +1,7 @@
 //! Single values as the derived decoders read them: optional strings, lenient
 //! integers, open enums, and the check that a field comes once.
 
+use crate::Text;
 use crate::json::Reader;
 
 /// Marks field `bit` as read; `None` when it was already (the derived decoders
@@ -13,13 +14,13 @@ pub(super) fn once(seen: &mut u32, bit: u32) -> Option<()> {
     Some(())
 }
 
-/// A `String`.
-pub(super) fn text(reader: &mut Reader<'_>) -> Option<String> {
-    reader.string().map(str::to_owned)
+/// A [`Text`].
+pub(super) fn text(reader: &mut Reader<'_>) -> Option<Text> {
+    reader.text()
 }
 
-/// An `Option<String>`: `null` or a string.
-pub(super) fn opt_text(reader: &mut Reader<'_>) -> Option<Option<String>> {
+/// An `Option<Text>`: `null` or a string.
+pub(super) fn opt_text(reader: &mut Reader<'_>) -> Option<Option<Text>> {
     if reader.null() {
         return Some(None);
     }

@@ -1,7 +1,12 @@
 //! The cursor: whitespace, punctuation, strings, integers, literals, objects and
 //! arrays.
 
+use std::ops::Range;
+
+use bytes::Bytes;
+
 use super::run::plain_run;
+use crate::Text;
 
 /// A cursor over one JSON text.
 ///
@@ -26,8 +31,10 @@ use super::run::plain_run;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Reader<'a> {
-    text: &'a str,
+    text: &'a [u8],
     at: usize,
+    /// The buffer `text` is, when the reader was made with [`Reader::shared`].
+    shared: Option<&'a Bytes>,
 }
 
 /// JSON whitespace (` `, `\t`, `\n`, `\r`) as a set of bits, by byte value.
@@ -41,14 +48,30 @@ impl<'a> Reader<'a> {
     /// gives up.
     pub const MAX_DEPTH: u32 = 64;
 
-    /// A reader at the start of `text`.
-    pub fn new(text: &'a str) -> Self {
-        Self { text, at: 0 }
+    /// A reader at the start of `text` (a `str` or bytes). The text need not be
+    /// UTF-8 as a whole: the strings the reader returns and the keys it gives are
+    /// checked, as serde_json checks them, and skipped strings are not.
+    pub fn new<T: AsRef<[u8]> + ?Sized>(text: &'a T) -> Self {
+        Self {
+            text: text.as_ref(),
+            at: 0,
+            shared: None,
+        }
+    }
+
+    /// A reader at the start of `body` whose [`text`](Self::text) values share
+    /// its buffer instead of copying.
+    pub fn shared(body: &'a Bytes) -> Self {
+        Self {
+            text: body,
+            at: 0,
+            shared: Some(body),
+        }
     }
 
     #[inline]
     pub(super) fn bytes(&self) -> &'a [u8] {
-        self.text.as_bytes()
+        self.text
     }
 
     #[inline]
@@ -142,29 +165,42 @@ impl<'a> Reader<'a> {
         found
     }
 
-    /// The raw bytes of a string without escapes or control characters, without
-    /// its quotes. Either end is an ASCII quote, hence a character boundary.
+    /// Where the text of a string without escapes or control characters lies
+    /// (without its quotes), and whether it is all ASCII.
     #[inline(always)]
-    fn plain_string(&mut self) -> Option<(usize, usize)> {
+    fn plain_string(&mut self) -> Option<(Range<usize>, bool)> {
         if self.peek()? != b'"' {
             return None;
         }
         let start = self.at + 1;
         let rest = self.bytes().get(start..)?;
-        let end = start + plain_run(rest);
+        let (run, ascii) = plain_run(rest);
+        let end = start + run;
         if self.bytes().get(end) != Some(&b'"') {
             return None;
         }
         self.at = end + 1;
-        Some((start, end))
+        Some((start..end, ascii))
     }
 
     /// A string without escapes, borrowed from the text. `None` for any other
-    /// value, and for a string with an escape or a control character.
+    /// value, and for a string with an escape, a control character or bytes
+    /// that are not UTF-8.
     #[inline(always)]
     pub fn string(&mut self) -> Option<&'a str> {
-        let (start, end) = self.plain_string()?;
-        self.text.get(start..end)
+        let (range, _) = self.plain_string()?;
+        std::str::from_utf8(self.bytes().get(range)?).ok()
+    }
+
+    /// A string without escapes as a [`Text`]: a slice of the buffer for a
+    /// [`shared`](Self::shared) reader, a copy otherwise. `None` as for
+    /// [`string`](Self::string).
+    #[inline]
+    pub fn text(&mut self) -> Option<Text> {
+        match self.shared {
+            Some(body) => Text::slice(body, self.plain_string()?.0),
+            None => self.string().map(Text::from),
+        }
     }
 
     /// An integer of at most 18 digits (so it fits an `i64`), with an optional
@@ -219,8 +255,8 @@ impl<'a> Reader<'a> {
     }
 
     /// An object: calls `field` with each key, the reader placed before the value,
-    /// which `field` must read or [`skip`](Self::skip). Keys are given as raw bytes;
-    /// a key with an escape makes the read fail. `None` when the value is not an
+    /// which `field` must read or [`skip`](Self::skip). Keys are given as bytes
+    /// (checked to be UTF-8); a key with an escape makes the read fail. `None` when the value is not an
     /// object or when `field` returns `None`.
     #[inline]
     pub fn object(
@@ -233,8 +269,11 @@ impl<'a> Reader<'a> {
             return Some(());
         }
         loop {
-            let (start, end) = self.plain_string()?;
-            let key = self.bytes().get(start..end)?;
+            let (range, ascii) = self.plain_string()?;
+            let key = self.bytes().get(range)?;
+            if !ascii {
+                std::str::from_utf8(key).ok()?;
+            }
             self.eat(b':')?;
             field(self, key)?;
             match self.peek()? {

@@ -4,7 +4,7 @@ const ONES: u64 = u64::from_le_bytes([1; 8]);
 const HIGH: u64 = ONES << 7;
 
 /// How many bytes at the start of `bytes` are neither a quote, a backslash nor a
-/// control character (below 0x20).
+/// control character (below 0x20), and whether those bytes are all ASCII.
 ///
 /// In each eight-byte word, `x - 0x01..01 & !x & 0x80..80` sets the high bit of
 /// the lowest zero byte of `x` exactly (bits above it may be false positives, but
@@ -15,8 +15,9 @@ const HIGH: u64 = ONES << 7;
 /// Most words hold none of these, so each word first takes a cheaper test that
 /// lets through a little more (space, `!`, some bytes at or above 0x80).
 #[inline]
-pub(crate) fn plain_run(bytes: &[u8]) -> usize {
+pub(crate) fn plain_run(bytes: &[u8]) -> (usize, bool) {
     let mut run = 0;
+    let mut seen = 0;
     while let Some(chunk) = bytes.get(run..run + 8) {
         let Ok(word) = <[u8; 8]>::try_from(chunk) else {
             break;
@@ -25,18 +26,26 @@ pub(crate) fn plain_run(bytes: &[u8]) -> usize {
         if maybe_special(word) {
             let found = special(word);
             if found != 0 {
-                return run + found.trailing_zeros() as usize / 8;
+                let bytes_before = found.trailing_zeros() / 8;
+                let before = (1u64 << (bytes_before * 8)).wrapping_sub(1);
+                return (
+                    run + bytes_before as usize,
+                    (seen | word & before) & HIGH == 0,
+                );
             }
         }
+        seen |= word;
         run += 8;
     }
+    let mut ascii = seen & HIGH == 0;
     while let Some(&byte) = bytes.get(run) {
         if byte == b'"' || byte == b'\\' || byte < 0x20 {
             break;
         }
+        ascii &= byte.is_ascii();
         run += 1;
     }
-    run
+    (run, ascii)
 }
 
 /// Whether `word` may hold a quote, a backslash or a control byte. It is true
@@ -81,7 +90,9 @@ mod tests {
                     if at < len {
                         case[at] = special;
                     }
-                    assert_eq!(plain_run(&case), slow(&case), "{case:?}");
+                    let (run, ascii) = plain_run(&case);
+                    assert_eq!(run, slow(&case), "{case:?}");
+                    assert_eq!(ascii, case[..run].is_ascii(), "{case:?}");
                 }
             }
         }

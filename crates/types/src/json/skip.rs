@@ -79,7 +79,7 @@ impl Reader<'_> {
         let bytes = self.bytes();
         let mut at = self.at() + 1;
         loop {
-            at += plain_run(bytes.get(at..)?);
+            at += plain_run(bytes.get(at..)?).0;
             match bytes.get(at)? {
                 b'"' => {
                     self.set_at(at + 1);

@@ -6,9 +6,13 @@ use cloudrec_types::Endpoint;
 
 use crate::Resolution;
 
+mod message_index;
+
+use message_index::MessageIndex;
+
 /// The status table as shipped with this crate (a copy of the spec's
 /// `status-codes.tsv`): one row per documented (endpoint, HTTP status, code) answer.
-pub const STATUS_TABLE_TSV: &str = include_str!("../data/status-codes.tsv");
+pub const STATUS_TABLE_TSV: &str = include_str!("../../data/status-codes.tsv");
 
 static TABLE: LazyLock<StatusTable> = LazyLock::new(|| StatusTable::parse(STATUS_TABLE_TSV));
 
@@ -108,9 +112,8 @@ pub struct StatusTable {
     found: Vec<u16>,
     /// Whether some row has a code outside `i32` (then lookups scan the rows).
     wide_codes: bool,
-    /// Indexes of the gateway rows (no code), in file order. (Rows past
-    /// `u16::MAX` would be found by no lookup; the shipped table has about 50.)
-    gateway: Vec<u16>,
+    /// The gateway rows (no code) by HTTP status.
+    messages: MessageIndex,
 }
 
 /// The status that stands for "a status no row of this code names".
@@ -187,12 +190,7 @@ impl StatusTable {
         } else {
             message.trim()
         };
-        self.gateway
-            .iter()
-            .filter_map(|index| self.rules.get(usize::from(*index)))
-            .find(|rule| {
-                rule.http_status == Some(status) && rule.text.eq_ignore_ascii_case(message)
-            })
+        self.messages.lookup(&self.rules, status, message)
     }
 
     /// Reads the tab-separated table. Lines that do not have the seven columns
@@ -205,16 +203,13 @@ impl StatusTable {
             .filter(|line| !line.trim().is_empty())
             .filter_map(parse_row)
             .collect();
-        let gateway = (0..rules.len())
-            .filter(|&index| rules[index].code.is_none())
-            .filter_map(|index| u16::try_from(index).ok())
-            .collect();
+        let messages = MessageIndex::new(&rules);
         let mut table = Self {
             rules,
             keys: Vec::new(),
             found: Vec::new(),
             wide_codes: false,
-            gateway,
+            messages,
         };
         // Every (code, endpoint, status) a row names, and each (code, endpoint)
         // with a status no row of that code names.
@@ -340,6 +335,39 @@ mod tests {
                 .lookup_message(400, "no Route matched with those values")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn gateway_lookups_agree_with_a_scan_of_the_trimmed_message() {
+        let table = StatusTable::get();
+        let scan = |status: u16, message: &str| {
+            table.rules().iter().find(|rule| {
+                rule.code.is_none()
+                    && rule.http_status == Some(status)
+                    && rule.text.eq_ignore_ascii_case(message.trim())
+            })
+        };
+        for rule in table.rules() {
+            let text = &rule.text;
+            for message in [
+                text.clone(),
+                text.to_ascii_uppercase(),
+                format!(" {text}"),
+                format!("{text}\t"),
+                format!("\r\n {} \u{a0}", text.to_ascii_lowercase()),
+                format!("\u{2003}{text}"),
+                format!("{text}."),
+            ] {
+                for status in [0, 200, 400, 401, 403, 404, 429, 500, u16::MAX] {
+                    let found = table.lookup_message(status, &message);
+                    assert_eq!(
+                        found.map(|rule| rule as *const Rule),
+                        scan(status, &message).map(|rule| rule as *const Rule),
+                        "{status} {message:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -6,8 +6,10 @@ use cloudrec_types::Endpoint;
 
 use crate::Resolution;
 
+mod code_index;
 mod message_index;
 
+use code_index::CodeIndex;
 use message_index::MessageIndex;
 
 /// The status table as shipped with this crate (a copy of the spec's
@@ -106,10 +108,9 @@ impl Rule {
 pub struct StatusTable {
     rules: Vec<Rule>,
     /// The answer of [`StatusTable::lookup_code`] for every (code, endpoint,
-    /// status) the table can tell apart, compiled once: the sorted keys (see
-    /// [`code_key`]) and, at the same position, the index into `rules`.
-    keys: Vec<u64>,
-    found: Vec<u16>,
+    /// status) the table can tell apart, compiled once: the index into `rules`
+    /// by [`code_key`].
+    codes: CodeIndex,
     /// Whether some row has a code outside `i32` (then lookups scan the rows).
     wide_codes: bool,
     /// The gateway rows (no code) by HTTP status.
@@ -119,7 +120,7 @@ pub struct StatusTable {
 /// The status that stands for "a status no row of this code names".
 const OTHER_STATUS: u16 = 0;
 
-/// (code, endpoint, status) in one sortable key, for a code that fits an `i32`.
+/// (code, endpoint, status) in one key, for a code that fits an `i32`.
 fn code_key(endpoint: Endpoint, status: u16, code: i64) -> Option<u64> {
     let code = i32::try_from(code).ok()?;
     let endpoint: u64 = match endpoint {
@@ -130,8 +131,7 @@ fn code_key(endpoint: Endpoint, status: u16, code: i64) -> Option<u64> {
         Endpoint::UpdateLayout => 4,
         Endpoint::Stop => 5,
     };
-    // The sign bit flipped, so that keys sort as the codes do.
-    let code = u64::from(code.cast_unsigned() ^ 0x8000_0000);
+    let code = u64::from(code.cast_unsigned());
     Some((code << 32) | (endpoint << 16) | u64::from(status))
 }
 
@@ -151,17 +151,14 @@ impl StatusTable {
     /// A row naming the endpoint beats a `*` row; within that, a row whose status
     /// equals the answer's beats a row without a status (`-`), which beats a row
     /// with another status. The answer is compiled for every case when the table
-    /// is read, so a lookup is one or two binary searches.
+    /// is read, so a lookup is one or two probes of a hash table.
     pub fn lookup_code(&self, endpoint: Endpoint, status: u16, code: i64) -> Option<&Rule> {
         if self.wide_codes {
             return self.rules.get(self.scan_code(endpoint, status, code)?);
         }
-        let find = |status| {
-            let key = code_key(endpoint, status, code)?;
-            self.keys.binary_search(&key).ok()
-        };
-        let at = find(status).or_else(|| find(OTHER_STATUS))?;
-        self.rules.get(usize::from(*self.found.get(at)?))
+        let find = |status| self.codes.get(code_key(endpoint, status, code)?);
+        let row = find(status).or_else(|| find(OTHER_STATUS))?;
+        self.rules.get(usize::from(row))
     }
 
     /// The best row by [`Rule::fit`], by scanning every row (the definition the
@@ -206,8 +203,7 @@ impl StatusTable {
         let messages = MessageIndex::new(&rules);
         let mut table = Self {
             rules,
-            keys: Vec::new(),
-            found: Vec::new(),
+            codes: CodeIndex::new(&[]),
             wide_codes: false,
             messages,
         };
@@ -240,8 +236,7 @@ impl StatusTable {
                 }
             }
         }
-        by_code.sort_unstable();
-        (table.keys, table.found) = by_code.into_iter().unzip();
+        table.codes = CodeIndex::new(&by_code);
         table
     }
 }

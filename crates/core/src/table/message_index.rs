@@ -43,6 +43,7 @@ impl MessageIndex {
 
     /// The row of `rules` (the rules the index was built from) with `status`
     /// whose text is `message` ignoring ASCII case.
+    #[inline]
     pub(super) fn lookup<'r>(
         &self,
         rules: &'r [Rule],

@@ -177,6 +177,7 @@ impl StatusTable {
 
     /// The row of a gateway-form answer (`{"message": ..}`): same status, same
     /// message ignoring ASCII case and surrounding spaces.
+    #[inline]
     pub fn lookup_message(&self, status: u16, message: &str) -> Option<&Rule> {
         // `trim` walks both ends char by char; a message that starts and ends
         // with a printable ASCII character (the usual case) has nothing to trim.

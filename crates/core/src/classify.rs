@@ -39,14 +39,25 @@ pub fn classify<T: ResponseBody>(endpoint: Endpoint, response: &HttpResponse) ->
 /// resolution, and an answer the table does not know falls back on the HTTP status
 /// family, keeping the raw code and text.
 pub fn classify_failure(endpoint: Endpoint, response: &HttpResponse) -> Failure {
-    let (answered, _) = read_answer(endpoint, response);
-    Failure::answered(endpoint, answered)
+    read_answer(endpoint, response).0
+}
+
+/// The fields of an error body that classification reads, as plain strings
+/// borrowed from the body or from its [`RawErrorBody`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct ErrorFields<'a> {
+    code: Option<i64>,
+    reason: Option<&'a str>,
+    message: Option<&'a str>,
+    sid: Option<&'a str>,
+    resource_id: Option<&'a str>,
 }
 
 /// The fields of [`ErrorBody`](cloudrec_types::ErrorBody) that classification
-/// reads, borrowed from the body where no unescaping is needed, so that reading
-/// an error allocates only what the [`Failure`] keeps.
-#[derive(Debug, Default, PartialEq, Eq, Deserialize)]
+/// reads, as serde_json decodes them when [`read_flat`] cannot: borrowed from the
+/// body where no unescaping is needed, so that reading an error allocates only
+/// what the [`Failure`] keeps.
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawErrorBody<'a> {
     #[serde(default)]
@@ -63,7 +74,7 @@ struct RawErrorBody<'a> {
 
 /// A JSON string borrowed from the body when it has no escapes, else owned.
 /// (serde borrows a bare `Cow<str>` field but not one inside an `Option`.)
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 struct Text<'a>(Cow<'a, str>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
@@ -88,6 +99,25 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     }
 }
 
+impl RawErrorBody<'_> {
+    /// The decoded fields, borrowed.
+    fn fields(&self) -> ErrorFields<'_> {
+        ErrorFields {
+            code: self.code,
+            reason: self.reason.as_ref().map(Text::as_str),
+            message: self.message.as_ref().map(Text::as_str),
+            sid: self.sid.as_ref().map(Text::as_str),
+            resource_id: self.resource_id.as_ref().map(Text::as_str),
+        }
+    }
+}
+
+impl Text<'_> {
+    fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Reads an error body as the derived decoder of [`RawErrorBody`] would, with the
 /// fast [`Reader`]: the fields classification keeps must be strings without
 /// escapes, integers of up to 18 digits or `null` (every documented error body has
@@ -95,17 +125,17 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
 /// anything else (an escape or a float in a kept field, a repeated field, a body
 /// that is not one object), and the caller then parses with serde_json. For every
 /// body this accepts, the result is the one serde_json gives.
-fn read_flat(body: &str) -> Option<RawErrorBody<'_>> {
+fn read_flat(body: &str) -> Option<ErrorFields<'_>> {
     let mut reader = Reader::new(body);
-    let mut raw = RawErrorBody::default();
+    let mut fields = ErrorFields::default();
     let mut seen = 0u8;
     reader.object(|reader, key| {
         let (bit, slot) = match key {
             b"code" => (1, None),
-            b"reason" => (2, Some(&mut raw.reason)),
-            b"message" => (4, Some(&mut raw.message)),
-            b"sid" => (8, Some(&mut raw.sid)),
-            b"resourceId" => (16, Some(&mut raw.resource_id)),
+            b"reason" => (2, Some(&mut fields.reason)),
+            b"message" => (4, Some(&mut fields.message)),
+            b"sid" => (8, Some(&mut fields.sid)),
+            b"resourceId" => (16, Some(&mut fields.resource_id)),
             _ => return reader.skip(),
         };
         if seen & bit != 0 {
@@ -114,53 +144,64 @@ fn read_flat(body: &str) -> Option<RawErrorBody<'_>> {
         seen |= bit;
         let null = reader.null();
         match slot {
-            None => raw.code = if null { None } else { Some(reader.integer()?) },
+            None => fields.code = if null { None } else { Some(reader.integer()?) },
             Some(slot) if null => *slot = None,
-            Some(slot) => *slot = Some(Text(Cow::Borrowed(reader.string()?))),
+            Some(slot) => *slot = Some(reader.string()?),
         }
         Some(())
     })?;
     reader.end()?;
-    Some(raw)
+    Some(fields)
 }
 
-/// Reads a failed answer and finds its table row, if the table has one.
+/// Classifies a failed answer, with the table row it was found in, if the table
+/// has one. Inlined into [`classify_failure`], so that the failure is built where
+/// it is returned.
+#[inline]
 pub(crate) fn read_answer(
     endpoint: Endpoint,
     response: &HttpResponse,
-) -> (Answered, Option<&'static Rule>) {
+) -> (Failure, Option<&'static Rule>) {
     let status = response.status;
     // One UTF-8 check of the whole body, then a parse that checks no string again.
-    let body = std::str::from_utf8(&response.body).ok().and_then(|body| {
-        read_flat(body).or_else(|| serde_json::from_str::<RawErrorBody<'_>>(body).ok())
-    });
+    let decoded: Option<RawErrorBody<'_>>;
+    let fields = match std::str::from_utf8(&response.body) {
+        Ok(body) => match read_flat(body) {
+            Some(fields) => Some(fields),
+            None => {
+                decoded = serde_json::from_str(body).ok();
+                decoded.as_ref().map(RawErrorBody::fields)
+            }
+        },
+        Err(_) => None,
+    };
     let table = StatusTable::get();
 
-    let (kind, code, text, rule, sid, resource_id) = match body {
-        Some(body) => {
-            let code = body.code;
-            let message = body.message.map(|text| text.0);
-            let reason = body.reason.map(|text| text.0);
-            let kind = match (code, &message, &reason) {
+    let (kind, code, text, rule, sid, resource_id) = match fields {
+        Some(ErrorFields {
+            code,
+            reason,
+            message,
+            sid,
+            resource_id,
+        }) => {
+            let kind = match (code, message, reason) {
                 (Some(_), _, _) | (None, None, Some(_)) => FailureKind::Service,
                 (None, Some(_), _) => FailureKind::Gateway,
                 (None, None, None) if status == 200 => FailureKind::UnreadableSuccess,
                 (None, None, None) => FailureKind::UnreadableError,
             };
-            let rule = match (code, message.as_deref()) {
+            let rule = match (code, message) {
                 (Some(code), _) => table.lookup_code(endpoint, status, code),
                 (None, Some(message)) => table.lookup_message(status, message),
                 (None, None) => None,
             };
-            let sid = body
-                .sid
-                .filter(|sid| !sid.0.is_empty())
-                .and_then(|sid| Sid::new(sid.0.into_owned()).ok());
-            let resource_id = body
-                .resource_id
-                .and_then(|id| ResourceId::new(id.0.into_owned()).ok());
+            let sid = sid
+                .filter(|sid| !sid.is_empty())
+                .and_then(|sid| Sid::new(sid).ok());
+            let resource_id = resource_id.and_then(|id| ResourceId::new(id).ok());
             let documented = rule.map(Rule::text);
-            let text = reason.or(message).map(|text| keep_text(&text, documented));
+            let text = reason.or(message).map(|text| keep_text(text, documented));
             (kind, code, text, rule, sid, resource_id)
         }
         None => {
@@ -188,7 +229,7 @@ pub(crate) fn read_answer(
         sid,
         resource_id,
     };
-    (answered, rule)
+    (Failure::answered(endpoint, answered), rule)
 }
 
 /// Classifies a request that got no answer. The resolution is `retry_backoff`;
@@ -251,8 +292,12 @@ mod tests {
         let Some(flat) = read_flat(body) else {
             return 0;
         };
-        let serde = serde_json::from_str::<RawErrorBody<'_>>(body);
-        assert_eq!(Some(flat), serde.ok(), "{body:?}");
+        let serde = serde_json::from_str::<RawErrorBody<'_>>(body).ok();
+        assert_eq!(
+            Some(flat),
+            serde.as_ref().map(RawErrorBody::fields),
+            "{body:?}"
+        );
         1
     }
 

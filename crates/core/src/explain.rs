@@ -75,9 +75,9 @@ pub fn explain(endpoint: Endpoint, status: u16, body: &[u8]) -> Explanation {
             row: None,
         };
     }
-    let (answer, rule) = read_answer(endpoint, &response);
-    let resolution = answer.resolution;
-    let what_happened = match (rule, answer.kind, answer.code) {
+    let (failure, rule) = read_answer(endpoint, &response);
+    let resolution = failure.resolution();
+    let what_happened = match (rule, failure.kind(), failure.code()) {
         (Some(rule), _, _) => rule.meaning().to_owned(),
         (None, FailureKind::UnreadableSuccess, _) => format!(
             "{endpoint} answered http 200 but the body is not the documented response: \
@@ -97,7 +97,7 @@ pub fn explain(endpoint: Endpoint, status: u16, body: &[u8]) -> Explanation {
         ),
     };
     let mut what_to_do = resolution.advice().to_owned();
-    if resolution == Resolution::FixRequest && answer.code == Some(2) {
+    if resolution == Resolution::FixRequest && failure.code() == Some(2) {
         what_to_do.push_str(" (the reason names the invalid field)");
     }
     if resolution == Resolution::TreatAsGone && endpoint.targets_task() {
@@ -108,9 +108,9 @@ pub fn explain(endpoint: Endpoint, status: u16, body: &[u8]) -> Explanation {
     Explanation {
         endpoint,
         status,
-        code: answer.code,
-        text: answer.text.map(std::borrow::Cow::into_owned),
-        form: Some(answer.kind),
+        code: failure.code(),
+        text: failure.text().map(str::to_owned),
+        form: Some(failure.kind()),
         resolution: Some(resolution),
         retryable: resolution.is_retryable(),
         what_happened,

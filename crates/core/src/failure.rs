@@ -99,6 +99,7 @@ pub(crate) struct Answered {
 }
 
 impl Failure {
+    #[inline]
     pub(crate) fn answered(endpoint: Endpoint, answer: Answered) -> Self {
         let extra = (answer.sid.is_some() || answer.resource_id.is_some()).then(|| {
             Box::new(Extra {

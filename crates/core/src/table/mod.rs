@@ -6,9 +6,15 @@ use cloudrec_types::Endpoint;
 
 use crate::Resolution;
 
+mod code_index;
+mod message_index;
+
+use code_index::CodeIndex;
+use message_index::MessageIndex;
+
 /// The status table as shipped with this crate (a copy of the spec's
 /// `status-codes.tsv`): one row per documented (endpoint, HTTP status, code) answer.
-pub const STATUS_TABLE_TSV: &str = include_str!("../data/status-codes.tsv");
+pub const STATUS_TABLE_TSV: &str = include_str!("../../data/status-codes.tsv");
 
 static TABLE: LazyLock<StatusTable> = LazyLock::new(|| StatusTable::parse(STATUS_TABLE_TSV));
 
@@ -102,21 +108,19 @@ impl Rule {
 pub struct StatusTable {
     rules: Vec<Rule>,
     /// The answer of [`StatusTable::lookup_code`] for every (code, endpoint,
-    /// status) the table can tell apart, compiled once: the sorted keys (see
-    /// [`code_key`]) and, at the same position, the index into `rules`.
-    keys: Vec<u64>,
-    found: Vec<u16>,
+    /// status) the table can tell apart, compiled once: the index into `rules`
+    /// by [`code_key`].
+    codes: CodeIndex,
     /// Whether some row has a code outside `i32` (then lookups scan the rows).
     wide_codes: bool,
-    /// Indexes of the gateway rows (no code), in file order. (Rows past
-    /// `u16::MAX` would be found by no lookup; the shipped table has about 50.)
-    gateway: Vec<u16>,
+    /// The gateway rows (no code) by HTTP status.
+    messages: MessageIndex,
 }
 
 /// The status that stands for "a status no row of this code names".
 const OTHER_STATUS: u16 = 0;
 
-/// (code, endpoint, status) in one sortable key, for a code that fits an `i32`.
+/// (code, endpoint, status) in one key, for a code that fits an `i32`.
 fn code_key(endpoint: Endpoint, status: u16, code: i64) -> Option<u64> {
     let code = i32::try_from(code).ok()?;
     let endpoint: u64 = match endpoint {
@@ -127,8 +131,7 @@ fn code_key(endpoint: Endpoint, status: u16, code: i64) -> Option<u64> {
         Endpoint::UpdateLayout => 4,
         Endpoint::Stop => 5,
     };
-    // The sign bit flipped, so that keys sort as the codes do.
-    let code = u64::from(code.cast_unsigned() ^ 0x8000_0000);
+    let code = u64::from(code.cast_unsigned());
     Some((code << 32) | (endpoint << 16) | u64::from(status))
 }
 
@@ -148,17 +151,14 @@ impl StatusTable {
     /// A row naming the endpoint beats a `*` row; within that, a row whose status
     /// equals the answer's beats a row without a status (`-`), which beats a row
     /// with another status. The answer is compiled for every case when the table
-    /// is read, so a lookup is one or two binary searches.
+    /// is read, so a lookup is one or two probes of a hash table.
     pub fn lookup_code(&self, endpoint: Endpoint, status: u16, code: i64) -> Option<&Rule> {
         if self.wide_codes {
             return self.rules.get(self.scan_code(endpoint, status, code)?);
         }
-        let find = |status| {
-            let key = code_key(endpoint, status, code)?;
-            self.keys.binary_search(&key).ok()
-        };
-        let at = find(status).or_else(|| find(OTHER_STATUS))?;
-        self.rules.get(usize::from(*self.found.get(at)?))
+        let find = |status| self.codes.get(code_key(endpoint, status, code)?);
+        let row = find(status).or_else(|| find(OTHER_STATUS))?;
+        self.rules.get(usize::from(row))
     }
 
     /// The best row by [`Rule::fit`], by scanning every row (the definition the
@@ -177,6 +177,7 @@ impl StatusTable {
 
     /// The row of a gateway-form answer (`{"message": ..}`): same status, same
     /// message ignoring ASCII case and surrounding spaces.
+    #[inline]
     pub fn lookup_message(&self, status: u16, message: &str) -> Option<&Rule> {
         // `trim` walks both ends char by char; a message that starts and ends
         // with a printable ASCII character (the usual case) has nothing to trim.
@@ -187,12 +188,7 @@ impl StatusTable {
         } else {
             message.trim()
         };
-        self.gateway
-            .iter()
-            .filter_map(|index| self.rules.get(usize::from(*index)))
-            .find(|rule| {
-                rule.http_status == Some(status) && rule.text.eq_ignore_ascii_case(message)
-            })
+        self.messages.lookup(&self.rules, status, message)
     }
 
     /// Reads the tab-separated table. Lines that do not have the seven columns
@@ -205,16 +201,12 @@ impl StatusTable {
             .filter(|line| !line.trim().is_empty())
             .filter_map(parse_row)
             .collect();
-        let gateway = (0..rules.len())
-            .filter(|&index| rules[index].code.is_none())
-            .filter_map(|index| u16::try_from(index).ok())
-            .collect();
+        let messages = MessageIndex::new(&rules);
         let mut table = Self {
             rules,
-            keys: Vec::new(),
-            found: Vec::new(),
+            codes: CodeIndex::new(&[]),
             wide_codes: false,
-            gateway,
+            messages,
         };
         // Every (code, endpoint, status) a row names, and each (code, endpoint)
         // with a status no row of that code names.
@@ -245,8 +237,7 @@ impl StatusTable {
                 }
             }
         }
-        by_code.sort_unstable();
-        (table.keys, table.found) = by_code.into_iter().unzip();
+        table.codes = CodeIndex::new(&by_code);
         table
     }
 }
@@ -340,6 +331,39 @@ mod tests {
                 .lookup_message(400, "no Route matched with those values")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn gateway_lookups_agree_with_a_scan_of_the_trimmed_message() {
+        let table = StatusTable::get();
+        let scan = |status: u16, message: &str| {
+            table.rules().iter().find(|rule| {
+                rule.code.is_none()
+                    && rule.http_status == Some(status)
+                    && rule.text.eq_ignore_ascii_case(message.trim())
+            })
+        };
+        for rule in table.rules() {
+            let text = &rule.text;
+            for message in [
+                text.clone(),
+                text.to_ascii_uppercase(),
+                format!(" {text}"),
+                format!("{text}\t"),
+                format!("\r\n {} \u{a0}", text.to_ascii_lowercase()),
+                format!("\u{2003}{text}"),
+                format!("{text}."),
+            ] {
+                for status in [0, 200, 400, 401, 403, 404, 429, 500, u16::MAX] {
+                    let found = table.lookup_message(status, &message);
+                    assert_eq!(
+                        found.map(|rule| rule as *const Rule),
+                        scan(status, &message).map(|rule| rule as *const Rule),
+                        "{status} {message:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -125,7 +125,7 @@ impl Text<'_> {
 /// anything else (an escape or a float in a kept field, a repeated field, a body
 /// that is not one object), and the caller then parses with serde_json. For every
 /// body this accepts, the result is the one serde_json gives.
-fn read_flat(body: &str) -> Option<ErrorFields<'_>> {
+fn read_flat(body: &[u8]) -> Option<ErrorFields<'_>> {
     let mut reader = Reader::new(body);
     let mut fields = ErrorFields::default();
     let mut seen = 0u8;
@@ -163,17 +163,14 @@ pub(crate) fn read_answer(
     response: &HttpResponse,
 ) -> (Failure, Option<&'static Rule>) {
     let status = response.status;
-    // One UTF-8 check of the whole body, then a parse that checks no string again.
+    // Strings are checked for UTF-8 where they are read, as serde_json does.
     let decoded: Option<RawErrorBody<'_>>;
-    let fields = match std::str::from_utf8(&response.body) {
-        Ok(body) => match read_flat(body) {
-            Some(fields) => Some(fields),
-            None => {
-                decoded = serde_json::from_str(body).ok();
-                decoded.as_ref().map(RawErrorBody::fields)
-            }
-        },
-        Err(_) => None,
+    let fields = match read_flat(&response.body) {
+        Some(fields) => Some(fields),
+        None => {
+            decoded = serde_json::from_slice(&response.body).ok();
+            decoded.as_ref().map(RawErrorBody::fields)
+        }
     };
     let table = StatusTable::get();
 
@@ -287,16 +284,37 @@ mod tests {
         assert_eq!(not_text.kind(), FailureKind::UnreadableError);
     }
 
+    #[test]
+    fn only_the_strings_read_must_be_utf8() {
+        let classify = |body: &'static [u8]| {
+            let response = HttpResponse {
+                status: 400,
+                retry_after: None,
+                request_id: None,
+                body: cloudrec_types::Bytes::from_static(body),
+            };
+            classify_failure(Endpoint::Start, &response)
+        };
+        let skipped = classify(b"{\"code\":2,\"reason\":\"bad\",\"extra\":\"\xff\"}");
+        assert_eq!(
+            (skipped.kind(), skipped.code(), skipped.text()),
+            (FailureKind::Service, Some(2), Some("bad"))
+        );
+        let kept = classify(b"{\"code\":2,\"reason\":\"\xff\"}");
+        assert_eq!(kept.kind(), FailureKind::UnreadableError);
+    }
+
     /// The flat reader gives serde_json's answer for every body it accepts.
-    fn same_as_serde(body: &str) -> usize {
+    fn same_as_serde(body: &[u8]) -> usize {
         let Some(flat) = read_flat(body) else {
             return 0;
         };
-        let serde = serde_json::from_str::<RawErrorBody<'_>>(body).ok();
+        let serde = serde_json::from_slice::<RawErrorBody<'_>>(body).ok();
         assert_eq!(
             Some(flat),
             serde.as_ref().map(RawErrorBody::fields),
-            "{body:?}"
+            "{:?}",
+            String::from_utf8_lossy(body)
         );
         1
     }
@@ -351,27 +369,28 @@ mod tests {
         );
         let mut read = 0;
         for body in &bodies {
+            let body = body.as_bytes();
             read += same_as_serde(body);
-            // Every prefix, and every byte changed to each JSON-significant one.
+            // Every prefix, and every byte changed to each JSON-significant one
+            // and to bytes that are not UTF-8.
             for end in 0..body.len() {
-                if let Some(prefix) = body.get(..end) {
-                    read += same_as_serde(prefix);
-                }
+                read += same_as_serde(&body[..end]);
             }
             for at in 0..body.len().min(200) {
-                for byte in *b"{}[]\",:0-9 \"\\nte" {
-                    let mut bytes = body.clone().into_bytes();
-                    bytes[at] = byte;
-                    if let Ok(changed) = String::from_utf8(bytes) {
-                        read += same_as_serde(&changed);
-                    }
+                for byte in *b"{}[]\",:0-9 \"\\nte\x80\xff" {
+                    let mut changed = body.to_vec();
+                    changed[at] = byte;
+                    read += same_as_serde(&changed);
                 }
             }
         }
         // The documented bodies and many variants take the flat path.
         assert!(read > 1000, "{read}");
         let timeout = r#"{"code": 62, "reason": "request timeout"}"#;
-        assert_eq!(read_flat(timeout).and_then(|raw| raw.code), Some(62));
+        assert_eq!(
+            read_flat(timeout.as_bytes()).and_then(|raw| raw.code),
+            Some(62)
+        );
     }
 
     #[test]

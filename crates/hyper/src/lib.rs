@@ -8,6 +8,10 @@
 //! synchronous stop may take 20 s), captures the request id and `Retry-After`, and
 //! classifies a missing answer by [`TransportErrorKind`](cloudrec_core::TransportErrorKind)
 //! and by [`Delivery`](cloudrec_core::Delivery): whether the server may have acted.
+//! A request with a body (every POST) knows whether hyper began to write it,
+//! because hyper asks for the body only once the request head is on a
+//! connection: a timeout before that was not sent. A request without a body (a
+//! query, which is safe to repeat) that times out counts as maybe sent.
 //! Host names go through a [`RefreshingResolver`] that looks each name up again
 //! every 30 s and keeps the last good addresses through a DNS outage;
 //! [`HyperTransport::first_resolving`] tells the client which host of the core's
@@ -56,6 +60,7 @@ mod classify;
 mod clock;
 mod error;
 mod resolver;
+mod sent_body;
 mod target;
 mod timeouts;
 mod transport;

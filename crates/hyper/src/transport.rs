@@ -10,16 +10,17 @@ use cloudrec_core::{
 };
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
-use http_body_util::{BodyExt as _, Full, Limited};
+use http_body_util::{BodyExt as _, Limited};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::{HttpConnector, capture_connection};
+use hyper_util::client::legacy::connect::HttpConnector;
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use crate::builder::HyperTransportBuilder;
 use crate::classify;
 use crate::resolver::{ConnectorResolver, RefreshingResolver};
+use crate::sent_body::{SentBody, Writing};
 use crate::target::Targets;
 use crate::timeouts::Timeouts;
 
@@ -36,8 +37,8 @@ const REQUEST_ID_HEADERS: [HeaderName; 3] = [
     HeaderName::from_static("x-agora-request-id"),
 ];
 
-type HyperClient = Client<HttpsConnector<HttpConnector<ConnectorResolver>>, Full<Bytes>>;
-type HyperRequest = http::Request<Full<Bytes>>;
+type HyperClient = Client<HttpsConnector<HttpConnector<ConnectorResolver>>, SentBody>;
+type HyperRequest = http::Request<SentBody>;
 
 /// The cloudrec [`Transport`] over hyper 1, hyper-util's connection pool and rustls.
 ///
@@ -120,7 +121,14 @@ impl HyperTransport {
         self.inner.timeouts.request(endpoint)
     }
 
-    fn build_request(&self, method: Method, uri: Uri, body: Option<Vec<u8>>) -> HyperRequest {
+    /// The request, and for a request with a body the flag telling whether
+    /// hyper began to write it.
+    fn build_request(
+        &self,
+        method: Method,
+        uri: Uri,
+        body: Option<Vec<u8>>,
+    ) -> (HyperRequest, Option<Writing>) {
         let mut headers = HeaderMap::with_capacity(4);
         headers.insert(AUTHORIZATION, self.inner.authorization.clone());
         headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
@@ -128,11 +136,18 @@ impl HyperTransport {
         if method == Method::POST {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
         }
-        let mut request = http::Request::new(Full::new(body.map(Bytes::from).unwrap_or_default()));
+        let (body, writing) = match body {
+            Some(body) => {
+                let (body, writing) = SentBody::tracked(Bytes::from(body));
+                (body, Some(writing))
+            }
+            None => (SentBody::default(), None),
+        };
+        let mut request = http::Request::new(body);
         *request.method_mut() = method;
         *request.uri_mut() = uri;
         *request.headers_mut() = headers;
-        request
+        (request, writing)
     }
 }
 
@@ -206,8 +221,7 @@ impl Transport for HyperTransport {
             } else {
                 Method::POST
             };
-            let mut http_request = self.build_request(method, uri, body);
-            let connection = capture_connection(&mut http_request);
+            let (http_request, writing) = self.build_request(method, uri, body);
             tracing::debug!(timeout_ms = limit.as_millis() as u64, "sending");
 
             let exchange = async {
@@ -229,15 +243,18 @@ impl Transport for HyperTransport {
             let result = match tokio::time::timeout(limit, exchange).await {
                 Ok(result) => result,
                 Err(_elapsed) => {
-                    // A connection was checked out for this request only right
-                    // before writing it: without one, nothing was sent.
-                    let (delivery, phase) = if connection.connection_metadata().is_some() {
-                        (
+                    // hyper asks for the body only once the request head is on
+                    // a connection. A request without a body (a query, which is
+                    // safe to repeat) cannot tell, so it counts as maybe sent.
+                    let (delivery, phase) = match &writing {
+                        Some(writing) if !writing.began() => {
+                            (Delivery::NotSent, "while connecting")
+                        }
+                        Some(_) => (
                             Delivery::MaybeSent,
                             "after the request was handed to a connection",
-                        )
-                    } else {
-                        (Delivery::NotSent, "while connecting")
+                        ),
+                        None => (Delivery::MaybeSent, "before an answer"),
                     };
                     Err(TransportError::new(
                         TransportErrorKind::Timeout,

@@ -58,7 +58,7 @@ async fn unresolvable_name_is_dns_and_not_sent() {
 #[tokio::test]
 async fn a_server_that_never_answers_is_timeout_and_maybe_sent() {
     let mut server = start(Behaviour::Hang).await;
-    let error = fail(&short_timeouts(), Endpoint::Query, &server.url()).await;
+    let error = fail(&short_timeouts(), Endpoint::Update, &server.url()).await;
     assert_eq!(error.kind, TransportErrorKind::Timeout, "{error}");
     assert_eq!(error.delivery, Delivery::MaybeSent);
     assert!(
@@ -69,6 +69,24 @@ async fn a_server_that_never_answers_is_timeout_and_maybe_sent() {
         error.detail
     );
     // The server did receive it: MaybeSent was the right call.
+    assert!(server.next_request().await.starts_with("POST "));
+
+    // A query has no body to tell whether it was written; it is safe to repeat
+    // and counts as maybe sent.
+    let mut server = start(Behaviour::Hang).await;
+    let transport = short_timeouts();
+    let send = transport.send(request(Endpoint::Query, &server.url(), None));
+    let error = tokio::time::timeout(Duration::from_secs(20), send)
+        .await
+        .expect("the transport did not give up within 20 s")
+        .expect_err("the request unexpectedly got an answer");
+    assert_eq!(error.kind, TransportErrorKind::Timeout, "{error}");
+    assert_eq!(error.delivery, Delivery::MaybeSent);
+    assert!(
+        error.detail.contains("before an answer"),
+        "{}",
+        error.detail
+    );
     assert!(server.next_request().await.starts_with("GET "));
 }
 

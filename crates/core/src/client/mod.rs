@@ -317,18 +317,18 @@ where
         loop {
             attempt = attempt.saturating_add(1);
             self.take_token().await;
-            let host = plan.current().to_owned();
+            let host = plan.current();
             let span = tracing::Span::current();
-            span.record("host", host.as_str());
+            span.record("host", host);
             span.record("attempt", attempt);
             self.emit(subject, || EventKind::CallAttempt {
                 endpoint,
                 attempt,
-                host: host.clone(),
+                host: host.to_owned(),
             });
             let request = HttpRequest {
                 endpoint,
-                base_url: host.clone(),
+                base_url: host.to_owned(),
                 path: path.to_owned(),
                 body: body.map(<[u8]>::to_vec),
                 timeout: shared.timeouts.get(endpoint),
@@ -360,6 +360,7 @@ where
                     let failed = failure
                         .transport()
                         .map_or(TransportErrorKind::Connect, |error| error.kind);
+                    let host = plan.current().to_owned();
                     let Some(next_host) = plan.advance(failed) else {
                         return Err(CallError::Failed {
                             failure,

@@ -35,8 +35,8 @@ pub(crate) struct AcquireArgs {
 pub(crate) struct StartArgs {
     #[command(flatten)]
     connection: Connection,
-    /// The resource id from acquire.
-    #[arg(long)]
+    /// The resource id from acquire (it may start with `-`).
+    #[arg(long, allow_hyphen_values = true)]
     resource_id: String,
     /// The recording mode: individual, mix or web.
     #[arg(long, default_value = "mix")]
@@ -64,11 +64,11 @@ pub(crate) struct QueryArgs {
 /// The task a call is about.
 #[derive(Args, Debug)]
 pub(crate) struct TaskArgs {
-    /// The resource id from acquire.
-    #[arg(long)]
+    /// The resource id from acquire (it may start with `-`).
+    #[arg(long, allow_hyphen_values = true)]
     resource_id: String,
-    /// The session id from start.
-    #[arg(long)]
+    /// The session id from start (it may start with `-`).
+    #[arg(long, allow_hyphen_values = true)]
     sid: String,
     /// The recording mode: individual, mix or web.
     #[arg(long, default_value = "mix")]

@@ -137,6 +137,13 @@ fn an_unreachable_host_says_no_answer() {
     command.args(["acquire", "--body"]).arg(&body);
     let result = run(command, LIMIT);
     assert_one_line(&result, 3, "--base-url");
+
+    // Ids may start with `-` (resource ids are URL-safe base64): they are values,
+    // not flags, and the call goes out.
+    let mut command = with_credentials(cloudrec(), &format!("http://127.0.0.1:{port}"));
+    command.args(["query", "--resource-id", "-Lr1", "--sid", "-s1"]);
+    let result = run(command, LIMIT);
+    assert_one_line(&result, 5, "no answer");
 }
 
 #[test]

@@ -63,36 +63,39 @@ struct RawErrorBody<'a> {
     #[serde(default)]
     code: Option<i64>,
     #[serde(default, borrow)]
-    reason: Option<Text<'a>>,
+    reason: Option<JsonStr<'a>>,
     #[serde(default, borrow)]
-    message: Option<Text<'a>>,
+    message: Option<JsonStr<'a>>,
     #[serde(default, borrow)]
-    sid: Option<Text<'a>>,
+    sid: Option<JsonStr<'a>>,
     #[serde(default, borrow)]
-    resource_id: Option<Text<'a>>,
+    resource_id: Option<JsonStr<'a>>,
 }
 
 /// A JSON string borrowed from the body when it has no escapes, else owned.
 /// (serde borrows a bare `Cow<str>` field but not one inside an `Option`.)
 #[derive(Debug)]
-struct Text<'a>(Cow<'a, str>);
+struct JsonStr<'a>(Cow<'a, str>);
 
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+impl<'de: 'a, 'a> Deserialize<'de> for JsonStr<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Visit;
         impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Text<'de>;
+            type Value = JsonStr<'de>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a string")
             }
-            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Borrowed(v)))
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<JsonStr<'de>, E> {
+                Ok(JsonStr(Cow::Borrowed(v)))
             }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(v.to_owned())))
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<JsonStr<'de>, E> {
+                Ok(JsonStr(Cow::Owned(v.to_owned())))
             }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(v)))
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<JsonStr<'de>, E> {
+                Ok(JsonStr(Cow::Owned(v)))
             }
         }
         deserializer.deserialize_str(Visit)
@@ -104,15 +107,15 @@ impl RawErrorBody<'_> {
     fn fields(&self) -> ErrorFields<'_> {
         ErrorFields {
             code: self.code,
-            reason: self.reason.as_ref().map(Text::as_str),
-            message: self.message.as_ref().map(Text::as_str),
-            sid: self.sid.as_ref().map(Text::as_str),
-            resource_id: self.resource_id.as_ref().map(Text::as_str),
+            reason: self.reason.as_ref().map(JsonStr::as_str),
+            message: self.message.as_ref().map(JsonStr::as_str),
+            sid: self.sid.as_ref().map(JsonStr::as_str),
+            resource_id: self.resource_id.as_ref().map(JsonStr::as_str),
         }
     }
 }
 
-impl Text<'_> {
+impl JsonStr<'_> {
     fn as_str(&self) -> &str {
         &self.0
     }

@@ -4,9 +4,7 @@
 use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::ops::Deref;
-
-use std::ops::Range;
+use std::ops::{Deref, Range};
 
 use bytes::Bytes;
 use bytestring::ByteString;

@@ -22,7 +22,7 @@ pub(crate) struct Timeouts {
 impl Default for Timeouts {
     fn default() -> Self {
         let mut request = [DEFAULT_REQUEST_TIMEOUT; 6];
-        request[slot(Endpoint::Stop)] = MIN_STOP_TIMEOUT;
+        request[Endpoint::Stop.index()] = MIN_STOP_TIMEOUT;
         Self {
             connect: DEFAULT_CONNECT_TIMEOUT,
             request,
@@ -33,28 +33,17 @@ impl Default for Timeouts {
 impl Timeouts {
     /// The configured request timeout of `endpoint`.
     pub(crate) fn request(&self, endpoint: Endpoint) -> Duration {
-        self.request[slot(endpoint)]
+        self.request[endpoint.index()]
     }
 
     pub(crate) fn set_request(&mut self, endpoint: Endpoint, timeout: Duration) {
-        self.request[slot(endpoint)] = timeout;
+        self.request[endpoint.index()] = timeout;
     }
 
     /// The time one exchange may take: the configured timeout of the endpoint, or the
     /// caller's bound if that is smaller.
     pub(crate) fn effective(&self, endpoint: Endpoint, caller_bound: Duration) -> Duration {
         self.request(endpoint).min(caller_bound)
-    }
-}
-
-const fn slot(endpoint: Endpoint) -> usize {
-    match endpoint {
-        Endpoint::Acquire => 0,
-        Endpoint::Start => 1,
-        Endpoint::Query => 2,
-        Endpoint::Update => 3,
-        Endpoint::UpdateLayout => 4,
-        Endpoint::Stop => 5,
     }
 }
 

@@ -37,6 +37,19 @@ impl Endpoint {
         Self::Stop,
     ];
 
+    /// The position of the endpoint in [`Endpoint::ALL`], for tables indexed by
+    /// endpoint.
+    pub const fn index(self) -> usize {
+        match self {
+            Self::Acquire => 0,
+            Self::Start => 1,
+            Self::Query => 2,
+            Self::Update => 3,
+            Self::UpdateLayout => 4,
+            Self::Stop => 5,
+        }
+    }
+
     /// The wire name, as it appears in URLs and in the status table.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -99,6 +112,13 @@ impl FromStr for Endpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_index_is_the_position_in_all() {
+        for (position, endpoint) in Endpoint::ALL.into_iter().enumerate() {
+            assert_eq!(endpoint.index(), position, "{endpoint}");
+        }
+    }
 
     #[test]
     fn wire_names_parse_back() {

@@ -123,14 +123,7 @@ const OTHER_STATUS: u16 = 0;
 /// (code, endpoint, status) in one key, for a code that fits an `i32`.
 fn code_key(endpoint: Endpoint, status: u16, code: i64) -> Option<u64> {
     let code = i32::try_from(code).ok()?;
-    let endpoint: u64 = match endpoint {
-        Endpoint::Acquire => 0,
-        Endpoint::Start => 1,
-        Endpoint::Query => 2,
-        Endpoint::Update => 3,
-        Endpoint::UpdateLayout => 4,
-        Endpoint::Stop => 5,
-    };
+    let endpoint = endpoint.index() as u64;
     let code = u64::from(code.cast_unsigned());
     Some((code << 32) | (endpoint << 16) | u64::from(status))
 }

@@ -21,7 +21,7 @@ pub(crate) struct SentBody {
 
 /// Whether hyper has begun to write a request whose body is a tracked
 /// [`SentBody`].
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Writing(Arc<AtomicBool>);
 
 impl Writing {

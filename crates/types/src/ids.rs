@@ -46,11 +46,6 @@ macro_rules! string_id {
                 &self.0
             }
 
-            /// The identifier as a [`Text`], which shares its buffer.
-            pub fn as_text(&self) -> &Text {
-                &self.0
-            }
-
             /// Wraps a decoded value as the derived decoder does: unchecked, so an
             /// empty string decodes too. (`AppId` never comes in a response.)
             #[allow(dead_code)]

@@ -2,7 +2,7 @@
 //! for query and stop, `serverResponse`.
 
 use super::server;
-use super::values::{once, opt_text, text};
+use super::values::{once, opt_text};
 use crate::json::Reader;
 use crate::{
     AcquireResponse, Cname, QueryResponse, QueryServerResponse, ResourceId, Sid, StartResponse,
@@ -45,11 +45,11 @@ fn read<S>(reader: &mut Reader<'_>, has_sid: bool, server: ServerReader<S>) -> O
             }
             b"resourceId" => {
                 once(&mut seen, 4)?;
-                envelope.resource_id = Some(ResourceId::from_wire(text(reader)?));
+                envelope.resource_id = Some(ResourceId::from_wire(reader.text()?));
             }
             b"sid" if has_sid => {
                 once(&mut seen, 8)?;
-                envelope.sid = Some(Sid::from_wire(text(reader)?));
+                envelope.sid = Some(Sid::from_wire(reader.text()?));
             }
             b"serverResponse" if server.is_some() => {
                 once(&mut seen, 16)?;

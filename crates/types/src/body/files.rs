@@ -1,14 +1,14 @@
 //! File lists: `fileList` of individual and mix tasks ([`FileList`] of
 //! [`FileInfo`]) and of the web recorder ([`WebFileInfo`]).
 
-use super::values::{once, opt_bool, opt_enum, opt_lenient_i64, opt_text, text};
+use super::values::{once, opt_bool, opt_enum, opt_lenient_i64, opt_text};
 use crate::json::Reader;
 use crate::{FileInfo, FileList, Text, TrackType, WebFileInfo};
 
 /// An `Option<FileList>`: `null`, a file name, or an array of [`FileInfo`].
 pub(super) fn opt_file_list(reader: &mut Reader<'_>) -> Option<Option<FileList>> {
     match reader.peek()? {
-        b'"' => text(reader).map(|name| Some(FileList::Text(name))),
+        b'"' => reader.text().map(|name| Some(FileList::Text(name))),
         b'[' => {
             let mut files = Vec::new();
             reader.array(|reader| file_info(reader).map(|file| files.push(file)))?;
@@ -34,7 +34,7 @@ fn file_info(reader: &mut Reader<'_>) -> Option<FileInfo> {
         match key {
             b"fileName" | b"filename" => {
                 once(&mut seen, 1)?;
-                file_name = Some(text(reader)?);
+                file_name = Some(reader.text()?);
             }
             b"trackType" => {
                 once(&mut seen, 2)?;
@@ -83,7 +83,7 @@ fn web_file(reader: &mut Reader<'_>) -> Option<WebFileInfo> {
         match key {
             b"filename" | b"fileName" => {
                 once(&mut seen, 1)?;
-                filename = Some(text(reader)?);
+                filename = Some(reader.text()?);
             }
             b"sliceStartTime" => {
                 once(&mut seen, 2)?;

@@ -2,7 +2,7 @@
 //! [`ServicePayload`] and the [`RtmpOutputState`]s.
 
 use super::files::opt_web_files;
-use super::values::{once, opt_bool, opt_enum, text};
+use super::values::{once, opt_bool, opt_enum};
 use crate::json::Reader;
 use crate::{
     RtmpOutputState, RtmpStatus, ServiceName, ServicePayload, ServiceRunState, ServiceState,
@@ -96,7 +96,7 @@ fn rtmp_output(reader: &mut Reader<'_>) -> Option<RtmpOutputState> {
         match key {
             b"rtmpUrl" => {
                 once(&mut seen, 1)?;
-                rtmp_url = Some(text(reader)?);
+                rtmp_url = Some(reader.text()?);
             }
             b"status" => {
                 once(&mut seen, 2)?;

@@ -14,17 +14,12 @@ pub(super) fn once(seen: &mut u32, bit: u32) -> Option<()> {
     Some(())
 }
 
-/// A [`Text`].
-pub(super) fn text(reader: &mut Reader<'_>) -> Option<Text> {
-    reader.text()
-}
-
 /// An `Option<Text>`: `null` or a string.
 pub(super) fn opt_text(reader: &mut Reader<'_>) -> Option<Option<Text>> {
     if reader.null() {
         return Some(None);
     }
-    text(reader).map(Some)
+    reader.text().map(Some)
 }
 
 /// An optional open string enum, read with its `parse`.

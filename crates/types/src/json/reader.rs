@@ -256,8 +256,8 @@ impl<'a> Reader<'a> {
 
     /// An object: calls `field` with each key, the reader placed before the value,
     /// which `field` must read or [`skip`](Self::skip). Keys are given as bytes
-    /// (checked to be UTF-8); a key with an escape makes the read fail. `None` when the value is not an
-    /// object or when `field` returns `None`.
+    /// (checked to be UTF-8); a key with an escape makes the read fail. `None`
+    /// when the value is not an object or when `field` returns `None`.
     #[inline]
     pub fn object(
         &mut self,

@@ -11,6 +11,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::pki_types::CertificateDer;
 
+use crate::connector::SharedConnector;
+use crate::deadlines::Deadlines;
 use crate::error::BuildError;
 use crate::resolver::{ConnectorResolver, RefreshingResolver};
 use crate::target::Targets;
@@ -139,7 +141,7 @@ impl HyperTransportBuilder {
             .timer(TokioTimer::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .build(https);
+            .build(SharedConnector::new(https));
 
         Ok(HyperTransport {
             inner: Arc::new(Inner {
@@ -150,6 +152,7 @@ impl HyperTransportBuilder {
                 targets: Targets::new(self.allow_plain_http),
                 max_response_body: self.max_response_body,
                 resolver,
+                deadlines: Deadlines::default(),
             }),
         })
     }

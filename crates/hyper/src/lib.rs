@@ -12,6 +12,9 @@
 //! because hyper asks for the body only once the request head is on a
 //! connection: a timeout before that was not sent. A request without a body (a
 //! query, which is safe to repeat) that times out counts as maybe sent.
+//! Request timeouts are kept by one thread per transport (`cloudrec-deadlines`)
+//! rather than a runtime timer per request, which costs the runtime fewer
+//! wakeups; they follow the real clock, not tokio's paused test clock.
 //! Host names go through a [`RefreshingResolver`] that looks each name up again
 //! every 30 s and keeps the last good addresses through a DNS outage;
 //! [`HyperTransport::first_resolving`] tells the client which host of the core's
@@ -58,6 +61,8 @@
 mod builder;
 mod classify;
 mod clock;
+mod connector;
+mod deadlines;
 mod error;
 mod resolver;
 mod sent_body;

@@ -11,15 +11,15 @@ use cloudrec_core::{
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use http_body_util::{BodyExt as _, Limited};
-use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use crate::builder::HyperTransportBuilder;
 use crate::classify;
-use crate::resolver::{ConnectorResolver, RefreshingResolver};
+use crate::connector::SharedConnector;
+use crate::deadlines::{Deadlines, Elapsed};
+use crate::resolver::RefreshingResolver;
 use crate::sent_body::{SentBody, Writing};
 use crate::target::Targets;
 use crate::timeouts::Timeouts;
@@ -37,7 +37,7 @@ const REQUEST_ID_HEADERS: [HeaderName; 3] = [
     HeaderName::from_static("x-agora-request-id"),
 ];
 
-type HyperClient = Client<HttpsConnector<HttpConnector<ConnectorResolver>>, SentBody>;
+type HyperClient = Client<SharedConnector, SentBody>;
 type HyperRequest = http::Request<SentBody>;
 
 /// The cloudrec [`Transport`] over hyper 1, hyper-util's connection pool and rustls.
@@ -63,6 +63,7 @@ pub(crate) struct Inner {
     pub(crate) targets: Targets,
     pub(crate) max_response_body: usize,
     pub(crate) resolver: RefreshingResolver,
+    pub(crate) deadlines: Deadlines,
 }
 
 impl fmt::Debug for HyperTransport {
@@ -206,8 +207,11 @@ impl Transport for HyperTransport {
             status = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
+        // Timed only for a span or an event that will be recorded.
+        let timed = !span.is_disabled() || tracing::enabled!(tracing::Level::DEBUG);
+        let recorded = span.clone();
         async move {
-            let started = Instant::now();
+            let started = timed.then(Instant::now);
             let uri = self.inner.targets.uri(base_url, path).map_err(|detail| {
                 TransportError::new(
                     TransportErrorKind::Connect,
@@ -240,9 +244,9 @@ impl Transport for HyperTransport {
                     .to_bytes();
                 Ok::<_, TransportError>((parts, body))
             };
-            let result = match tokio::time::timeout(limit, exchange).await {
+            let result = match self.inner.deadlines.within(limit, exchange).await {
                 Ok(result) => result,
-                Err(_elapsed) => {
+                Err(Elapsed) => {
                     // hyper asks for the body only once the request head is on
                     // a connection. A request without a body (a query, which is
                     // safe to repeat) cannot tell, so it counts as maybe sent.
@@ -267,12 +271,11 @@ impl Transport for HyperTransport {
                     ))
                 }
             };
-            let duration_ms = started.elapsed().as_millis() as u64;
-            let span = tracing::Span::current();
-            span.record("duration_ms", duration_ms);
+            let duration_ms = started.map_or(0, |started| started.elapsed().as_millis() as u64);
+            recorded.record("duration_ms", duration_ms);
             match result {
                 Ok((parts, body)) => {
-                    span.record("status", parts.status.as_u16());
+                    recorded.record("status", parts.status.as_u16());
                     tracing::debug!(
                         status = parts.status.as_u16(),
                         duration_ms,

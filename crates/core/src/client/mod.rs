@@ -33,7 +33,7 @@ use about::About;
 use crate::jitter::JitterSource;
 use crate::{
     Clock, Event, EventKind, EventSink, FailoverPlan, GiveUpReason, HttpRequest, Next, Permit,
-    RateLimiter, Resolution, RetryPolicy, Subject, Transport, TransportErrorKind,
+    RateLimiter, Resolution, RetryPolicy, Subject, Timestamp, Transport, TransportErrorKind,
     classify_transport, decode,
 };
 
@@ -297,8 +297,8 @@ where
             .events
             .enabled()
             .then(|| about.subject(&self.shared.app_id));
-        self.attempts(endpoint, &path, body.as_deref(), subject.as_ref())
-            .instrument(span)
+        self.attempts(endpoint, &path, body.as_deref(), subject.as_ref(), &span)
+            .instrument(span.clone())
             .await
     }
 
@@ -308,6 +308,7 @@ where
         path: &str,
         body: Option<&[u8]>,
         subject: Option<&Arc<Subject>>,
+        span: &tracing::Span,
     ) -> Result<R, CallError> {
         let shared = &*self.shared;
         let started = shared.clock.now();
@@ -316,9 +317,13 @@ where
         let mut attempt = 0_u32;
         loop {
             attempt = attempt.saturating_add(1);
-            self.take_token().await;
+            let now = if attempt == 1 {
+                started
+            } else {
+                shared.clock.now()
+            };
+            self.take_token(now).await;
             let host = plan.current();
-            let span = tracing::Span::current();
             span.record("host", host);
             span.record("attempt", attempt);
             self.emit(subject, || EventKind::CallAttempt {
@@ -401,8 +406,9 @@ where
         }
     }
 
-    /// Waits until the App ID's rate limiter grants a request.
-    async fn take_token(&self) {
+    /// Waits until the App ID's rate limiter grants a request, asking it
+    /// first at `now`.
+    async fn take_token(&self, mut now: Timestamp) {
         loop {
             let permit = {
                 let mut limiter = self
@@ -410,7 +416,7 @@ where
                     .limiter
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner);
-                limiter.try_acquire(self.shared.clock.now())
+                limiter.try_acquire(now)
             };
             match permit {
                 Permit::Granted => return,
@@ -418,7 +424,8 @@ where
                     self.shared
                         .clock
                         .sleep(wait.max(Duration::from_millis(1)))
-                        .await
+                        .await;
+                    now = self.shared.clock.now();
                 }
             }
         }

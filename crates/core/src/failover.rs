@@ -198,7 +198,7 @@ enum Step {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FailoverPlan {
     primary: Option<Host>,
-    /// Shared, so that a call's copy of the plan costs no allocation.
+    /// Shared, so that a copy of the plan costs no allocation.
     steps: Arc<[(Step, String)]>,
     cursor: usize,
 }
@@ -279,29 +279,46 @@ impl FailoverPlan {
 
     /// The base URL to send to now.
     pub fn current(&self) -> &str {
-        self.steps
-            .get(self.cursor)
-            .or_else(|| self.steps.last())
-            .map_or("", |(_, url)| url.as_str())
+        self.at(self.cursor)
     }
 
     /// Moves past the current host after a transport failure of `failed` and
     /// returns the next base URL, or `None` when the plan is exhausted.
     pub fn advance(&mut self, failed: TransportErrorKind) -> Option<&str> {
+        match self.after(self.cursor, failed) {
+            Some(next) => {
+                self.cursor = next;
+                Some(self.at(next))
+            }
+            None => {
+                self.cursor = self.steps.len();
+                None
+            }
+        }
+    }
+
+    /// The base URL of step `cursor` (the last one past the end). With
+    /// [`after`](Self::after), a call walks the plan with a cursor of its
+    /// own, and the plan is shared by every call without being copied.
+    pub(crate) fn at(&self, cursor: usize) -> &str {
+        self.steps
+            .get(cursor)
+            .or_else(|| self.steps.last())
+            .map_or("", |(_, url)| url.as_str())
+    }
+
+    /// The step after `cursor` following a transport failure of `failed`, or
+    /// `None` when the plan is exhausted.
+    pub(crate) fn after(&self, cursor: usize, failed: TransportErrorKind) -> Option<usize> {
         let skip_suffix = failed != TransportErrorKind::Dns;
-        let mut next = self.cursor + 1;
+        let mut next = cursor + 1;
         while let Some((step, _)) = self.steps.get(next) {
             if !(skip_suffix && *step == Step::OtherSuffix) {
                 break;
             }
             next += 1;
         }
-        if next >= self.steps.len() {
-            self.cursor = self.steps.len();
-            return None;
-        }
-        self.cursor = next;
-        self.steps.get(next).map(|(_, url)| url.as_str())
+        (next < self.steps.len()).then_some(next)
     }
 
     /// Every base URL of the plan in order, when each failure is DNS resolution.

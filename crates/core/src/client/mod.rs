@@ -312,8 +312,8 @@ where
     ) -> Result<R, CallError> {
         let shared = &*self.shared;
         let started = shared.clock.now();
-        let mut plan = shared.plan.clone();
-        plan.reset();
+        let plan = &shared.plan;
+        let mut step = 0;
         let mut attempt = 0_u32;
         loop {
             attempt = attempt.saturating_add(1);
@@ -323,7 +323,7 @@ where
                 shared.clock.now()
             };
             self.take_token(now).await;
-            let host = plan.current();
+            let host = plan.at(step);
             span.record("host", host);
             span.record("attempt", attempt);
             self.emit(subject, || EventKind::CallAttempt {
@@ -365,20 +365,21 @@ where
                     let failed = failure
                         .transport()
                         .map_or(TransportErrorKind::Connect, |error| error.kind);
-                    let host = plan.current().to_owned();
-                    let Some(next_host) = plan.advance(failed) else {
+                    let Some(next) = plan.after(step, failed) else {
                         return Err(CallError::Failed {
                             failure,
                             attempts: attempt,
                         });
                     };
+                    let (host, next_host) = (plan.at(step), plan.at(next));
                     if next_host != host {
                         self.emit(subject, || EventKind::CallFailover {
                             endpoint,
-                            from: host,
+                            from: host.to_owned(),
                             to: next_host.to_owned(),
                         });
                     }
+                    step = next;
                     after
                 }
                 Next::Reconcile => return Err(CallError::Ambiguous { failure }),

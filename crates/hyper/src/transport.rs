@@ -242,6 +242,11 @@ impl Transport for HyperTransport {
                     .await
                     .map_err(|error| classify::body_error(&*error, &host, max_body))?
                     .to_bytes();
+                // hyper hands out the body as a slice of the connection's read
+                // buffer (8 KiB or more); the strings decoded from it share it,
+                // and ids kept for a whole session would keep that buffer. A copy
+                // of just the body keeps only what was received.
+                let body = Bytes::copy_from_slice(&body);
                 Ok::<_, TransportError>((parts, body))
             };
             let result = match self.inner.deadlines.within(limit, exchange).await {

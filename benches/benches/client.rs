@@ -4,7 +4,9 @@
 //!
 //! Criterion measures concurrent throughput (batches of 32 queries); a second pass
 //! then sends 5,000 sequential queries down each path, interleaved, and prints the
-//! latency percentiles and the p99 overhead.
+//! latency percentiles and the p99 overhead; a third measures throughput again in
+//! short alternating blocks (25 batches per path, 60 rounds), which the machine's
+//! changes of speed disturb less than criterion's consecutive runs.
 //!
 //! Run with `cargo bench -p cloudrec-benches --bench client`; the figures are in
 //! `docs/benchmarks.md`.
@@ -69,6 +71,30 @@ fn query_path(c: &mut Criterion) {
     let overhead = percentile(&full, 0.99).saturating_sub(percentile(&raw, 0.99));
     println!("p99 overhead of the client path: {overhead:.1?}");
 
+    // Throughput again, in short alternating blocks of batches, so that the
+    // machine's changes of speed, which last seconds, fall on every path alike.
+    let mut busy = [Duration::ZERO; 3];
+    runtime.block_on(async {
+        for _ in 0..BLOCK_ROUNDS {
+            for (path, total) in Path::ALL.into_iter().zip(&mut busy) {
+                let started = Instant::now();
+                for _ in 0..BLOCK_BATCHES {
+                    setup.batch(path).await;
+                }
+                *total += started.elapsed();
+            }
+        }
+    });
+    let calls = (BLOCK_ROUNDS * BLOCK_BATCHES * BATCH) as f64;
+    let rates = busy.map(|busy| calls / busy.as_secs_f64());
+    for (path, rate) in Path::ALL.into_iter().zip(rates) {
+        println!(
+            "interleaved throughput {:>16}: {rate:>8.0} queries/s ({:.3} of raw)",
+            path.bench_name(),
+            rate / rates[0],
+        );
+    }
+
     // CPU time (user and system, every thread of the process: client, emulator,
     // runtime) per sequential query, in alternating blocks: less disturbed by
     // other load on the machine than the throughput above.
@@ -98,6 +124,10 @@ fn query_path(c: &mut Criterion) {
 }
 
 const CPU_ROUNDS: usize = 4;
+
+/// Rounds of the interleaved throughput pass, and batches per path in each.
+const BLOCK_ROUNDS: usize = 60;
+const BLOCK_BATCHES: usize = 25;
 
 /// The CPU time every thread of this process has used so far, from
 /// `/proc/self/task/*/schedstat` (nanoseconds on a CPU); zero where unreadable.

@@ -11,8 +11,8 @@ use cloudrec_core::{Client, HttpRequest, NoEvents, StartOutcome, TaskRef, Transp
 use cloudrec_emulator::{Emulator, EmulatorConfig};
 use cloudrec_hyper::{HyperTransport, TokioClock, USER_AGENT_VALUE};
 use cloudrec_types::{
-    AcquireRequest, Cname, Endpoint, Mode, StartClientRequest, StartRequest, StorageConfig,
-    StorageVendor, Uid,
+    AcquireRequest, Cname, Endpoint, FileList, Mode, StartClientRequest, StartRequest,
+    StorageConfig, StorageVendor, Uid,
 };
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -201,9 +201,14 @@ impl QueryPaths {
         response.body.len()
     }
 
-    /// One `Client::query`. Returns how many files the answer lists.
+    /// One `Client::query`. Returns how many files the answer lists (counted
+    /// without collecting their names, as the other paths count bytes).
     pub async fn client(&self) -> usize {
         let response = self.client.query(&self.task).await.expect("query");
-        response.file_names().len()
+        match &response.server_response.file_list {
+            Some(FileList::Json(files)) => files.len(),
+            Some(FileList::Text(_)) => 1,
+            None => 0,
+        }
     }
 }

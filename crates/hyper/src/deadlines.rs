@@ -264,7 +264,10 @@ impl Shared {
                     }
                 }
             }
-            due.into_iter().for_each(Waker::wake);
+            for waker in due {
+                // A waker that panics must not stop the deadlines of the others.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
+            }
             let next_look = next.map_or(NOTHING, |next| self.nanos(next));
             self.next_look.store(next_look, Ordering::SeqCst);
             let mut watch = self.lock_watch();
@@ -398,6 +401,31 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[tokio::test]
+    async fn a_waker_that_panics_does_not_stop_the_watchdog() {
+        struct Panics;
+        impl std::task::Wake for Panics {
+            fn wake(self: Arc<Self>) {
+                panic!("a waker that panics");
+            }
+        }
+        let deadlines = Deadlines::default();
+        let waker = Waker::from(Arc::new(Panics));
+        {
+            let mut doomed =
+                pin!(deadlines.within(Duration::from_millis(1), std::future::pending::<()>()));
+            let mut cx = Context::from_waker(&waker);
+            assert!(doomed.as_mut().poll(&mut cx).is_pending());
+            while deadlines.waiting() > 0 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            assert!(doomed.as_mut().poll(&mut cx).is_ready());
+        }
+        let never = deadlines.within(Duration::from_millis(20), std::future::pending::<()>());
+        let guard = tokio::time::timeout(Duration::from_secs(30), never).await;
+        assert_eq!(guard, Ok(Err(Elapsed)), "the watchdog died with the waker");
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub(crate) enum Exit {
     /// 12: the task was lost: it disappeared and did not come back within the
     /// recovery window.
     Lost = 12,
+    /// 130: a second Ctrl-C or SIGTERM aborted `record` or `demo`.
+    Aborted = 130,
 }
 
 impl Exit {

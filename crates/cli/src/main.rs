@@ -24,12 +24,12 @@ mod record;
 mod recover_cmd;
 mod report;
 mod session;
+mod stop_signal;
 mod summary;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tokio::sync::watch;
 
 use crate::exit::{Exit, Fail};
 
@@ -46,7 +46,7 @@ Exit codes:
   11  record: failed (never recorded, or could not be stopped);
       recover: a task may still record
   12  record: lost (the task disappeared beyond the recovery window)
-  130 a second Ctrl-C aborted record";
+  130 a second Ctrl-C or SIGTERM aborted record";
 
 /// Drive Agora Cloud Recording sessions: a demo, recordings, raw calls,
 /// explanations of every answer, and a local emulator.
@@ -128,8 +128,8 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<Exit, Fail> {
     match cli.command {
-        Command::Demo(args) => demo::run(&args, ctrl_c().await).await,
-        Command::Record(args) => record::run(&args, ctrl_c().await).await,
+        Command::Demo(args) => demo::run(&args, stop_signal::listen()?).await,
+        Command::Record(args) => record::run(&args, stop_signal::listen()?).await,
         Command::Recover(args) => recover_cmd::run(&args).await,
         Command::Explain(args) => explain_cmd::run(&args).map(|()| Exit::Ok),
         Command::Emulator(args) => emulator_cmd::run(&args).await,
@@ -141,22 +141,4 @@ async fn run(cli: Cli) -> Result<Exit, Fail> {
         Command::UpdateLayout(args) => raw::update_layout(&args).await,
         Command::Stop(args) => raw::stop(&args).await,
     }
-}
-
-/// A flag that turns `true` on the first Ctrl-C. The signal is listened for
-/// before this returns, so an early Ctrl-C still stops cleanly.
-async fn ctrl_c() -> watch::Receiver<bool> {
-    let (tx, rx) = watch::channel(false);
-    let mut first = Box::pin(tokio::signal::ctrl_c());
-    let _ = futures_util::poll!(&mut first);
-    tokio::spawn(async move {
-        if first.await.is_ok() {
-            eprintln!("stopping the recording (Ctrl-C again to abort)");
-            let _ = tx.send(true);
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
-            }
-        }
-    });
-    rx
 }

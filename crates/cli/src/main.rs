@@ -12,6 +12,7 @@
 //! failure ends with one line naming what is wrong and how to fix it, and an exit
 //! code listed in `docs/cli.md`.
 
+mod client_request;
 mod connection;
 mod demo;
 mod emulator_cmd;

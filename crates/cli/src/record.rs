@@ -4,8 +4,12 @@ use std::time::Duration;
 
 use clap::Args;
 use cloudrec_core::{RetryPolicy, SessionSpec};
-use cloudrec_types::{AcquireClientRequest, Cname, StartClientRequest, Uid};
+use cloudrec_types::{
+    AcquireClientRequest, AcquireRequest, Cname, StartClientRequest, StartRequest, Uid, Validate,
+    ValidationError,
+};
 
+use crate::client_request;
 use crate::connection::Connection;
 use crate::events_out::EventsOut;
 use crate::exit::{Exit, Fail};
@@ -31,9 +35,11 @@ pub(crate) struct RecordArgs {
     /// The RTC token of the recorder (when the App Certificate is on).
     #[arg(long, env = "CLOUDREC_TOKEN", hide_env_values = true)]
     token: Option<String>,
-    /// The start clientRequest as JSON (recordingConfig, recordingFileConfig,
-    /// storageConfig, extensionServiceConfig, ...).
-    #[arg(long)]
+    /// The start clientRequest (recordingConfig, recordingFileConfig,
+    /// storageConfig, extensionServiceConfig, ...): a JSON file, `-` for stdin, or
+    /// the JSON itself when it starts with `{` (a file keeps storage keys out of
+    /// the process list).
+    #[arg(long, allow_hyphen_values = true)]
     client_request: String,
     /// How long to record once running, e.g. 90s or 10m; absent: until Ctrl-C.
     #[arg(long, value_parser = humantime::parse_duration)]
@@ -52,7 +58,7 @@ pub(crate) struct RecordArgs {
     #[arg(long)]
     journal: Option<String>,
     /// Also publish every event to RabbitMQ at this AMQP URL.
-    #[arg(long, env = "CLOUDREC_AMQP_URL")]
+    #[arg(long, env = "CLOUDREC_AMQP_URL", hide_env_values = true)]
     amqp_url: Option<String>,
 }
 
@@ -60,21 +66,7 @@ pub(crate) async fn run(
     args: &RecordArgs,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Exit, Fail> {
-    let mode = parse_mode(&args.mode)?;
-    let cname = Cname::new(args.channel.as_str())
-        .map_err(|error| Fail::input(format!("invalid --channel: {error}")))?;
-    let uid = Uid::new(args.uid).map_err(|error| Fail::input(format!("invalid --uid: {error}")))?;
-    let text = std::fs::read_to_string(&args.client_request).map_err(|error| {
-        Fail::input(format!(
-            "cannot read --client-request {}: {error}",
-            args.client_request
-        ))
-    })?;
-    let mut start: StartClientRequest =
-        decode_json(&text, "start clientRequest", &args.client_request)?;
-    if let Some(token) = &args.token {
-        start = start.with_token(token.as_str());
-    }
+    let spec = spec(args)?;
     for (name, value) in [
         ("--poll-interval", args.poll_interval),
         ("--recovery-window", args.recovery_window),
@@ -85,12 +77,6 @@ pub(crate) async fn run(
             )));
         }
     }
-    let acquire = if mode.as_str() == "web" {
-        AcquireClientRequest::web()
-    } else {
-        AcquireClientRequest::default()
-    };
-    let spec = SessionSpec::new(mode, cname, uid, start).with_acquire(acquire);
     let events_out = EventsOut::start(args.amqp_url.as_deref())?;
     let reporter = Reporter::start(args.events, true, events_out.pipeline());
     let client = args
@@ -123,4 +109,41 @@ pub(crate) async fn run(
         );
     }
     Ok(exit)
+}
+
+/// The session `args` describe. Both request bodies, the channel and the uid are
+/// checked as the service would check them: when one is wrong, nothing is sent.
+fn spec(args: &RecordArgs) -> Result<SessionSpec, Fail> {
+    let mode = parse_mode(&args.mode)?;
+    let cname = Cname::new(args.channel.as_str())
+        .map_err(|error| Fail::input(format!("invalid --channel: {error}")))?;
+    let uid = Uid::new(args.uid).map_err(|error| Fail::input(format!("invalid --uid: {error}")))?;
+    let (text, from) = client_request::read(&args.client_request)?;
+    let mut start: StartClientRequest = decode_json(&text, "start clientRequest", &from)?;
+    if let Some(token) = &args.token {
+        start = start.with_token(token.as_str());
+    }
+    let acquire = if mode.as_str() == "web" {
+        AcquireClientRequest::web()
+    } else {
+        AcquireClientRequest::default()
+    };
+    let not_sent = |error: ValidationError| {
+        let flag = if error.field() == "cname" {
+            "--channel"
+        } else {
+            "--client-request"
+        };
+        Fail::input(format!(
+            "invalid {flag}, nothing sent: {error}; fix it and run again"
+        ))
+    };
+    AcquireRequest::new(cname.clone(), uid)
+        .with_client_request(acquire.clone())
+        .validate(&mode)
+        .map_err(not_sent)?;
+    StartRequest::new(cname.clone(), uid, start.clone())
+        .validate(&mode)
+        .map_err(not_sent)?;
+    Ok(SessionSpec::new(mode, cname, uid, start).with_acquire(acquire))
 }

@@ -114,7 +114,7 @@ pub(crate) async fn run(
         args.events,
     );
     emulator.shutdown().await;
-    Ok(summary::exit_for(end.state))
+    Ok(summary::exit_for(&end))
 }
 
 fn scaled(real: Duration, scale: f64) -> Duration {

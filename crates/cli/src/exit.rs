@@ -7,7 +7,7 @@ use cloudrec_core::{CallError, Failure, Resolution};
 /// The exit codes of `cloudrec`, documented in `docs/cli.md` and `cloudrec --help`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Exit {
-    /// 0: done; for `record` and `demo`, stopped with files.
+    /// 0: done; for `record` and `demo`, stopped and the stop answer named files.
     Ok = 0,
     /// 1: an unexpected internal error (please report it).
     Internal = 1,
@@ -21,7 +21,8 @@ pub(crate) enum Exit {
     Unreachable = 5,
     /// 6: the service answered with an error; the line names its resolution.
     Service = 6,
-    /// 10: the recording stopped but nothing was recorded.
+    /// 10: the recording stopped but no file was named: nothing was recorded
+    /// (code 435), or the stop answer listed no file.
     NoData = 10,
     /// 11: the recording failed: it never ran, or could not be stopped.
     Failed = 11,

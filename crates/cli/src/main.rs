@@ -36,18 +36,19 @@ use crate::exit::{Exit, Fail};
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0   done (record, demo: stopped with files)
+  0   done (record, demo: stopped, and the stop answer named the files)
   1   internal error
   2   wrong command line
-  3   bad input: unreadable file, bad JSON, invalid field (nothing sent)
+  3   bad input: unreadable file, bad JSON, invalid field, plain http to a
+      host that is not loopback (nothing sent)
   4   credentials missing or refused, or the App ID is not enabled
   5   no answer: host unreachable, connection refused, timeout
   6   the service answered with an error (the line names its resolution)
-  10  record: stopped, nothing was recorded
-  11  record: failed (never recorded, or could not be stopped);
+  10  record, demo: stopped, but no file was named (nothing recorded)
+  11  record, demo: failed (never recorded, or could not be stopped);
       recover: a task may still record
-  12  record: lost (the task disappeared beyond the recovery window)
-  130 a second Ctrl-C or SIGTERM aborted record";
+  12  record, demo: lost (the task disappeared beyond the recovery window)
+  130 record, demo: a second Ctrl-C or SIGTERM aborted the command";
 
 /// Drive Agora Cloud Recording sessions: a demo, recordings, raw calls,
 /// explanations of every answer, and a local emulator.

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use clap::Args;
-use cloudrec_core::{RetryPolicy, SessionSpec};
+use cloudrec_core::{RetryPolicy, SessionSpec, SessionState};
 use cloudrec_types::{
     AcquireClientRequest, AcquireRequest, Cname, StartClientRequest, StartRequest, Uid, Validate,
     ValidationError,
@@ -92,14 +92,20 @@ pub(crate) async fn run(
         &summary::table(&end, &tally, elapsed, published.as_deref(), None),
         args.events,
     );
-    let mut exit = summary::exit_for(end.state);
+    let mut exit = summary::exit_for(&end);
     if exit == Exit::Failed
         && let Some(before) = tally.exit_before_acquired()
     {
         exit = before;
     }
     if exit != Exit::Ok {
-        let reason = end.reason.as_deref().unwrap_or("no reason given");
+        let reason = match &end.reason {
+            Some(reason) => reason.as_str(),
+            None if end.state == SessionState::Stopped => {
+                "the stop answer named no file: check the storage (screenshot-only recordings list none)"
+            }
+            None => "no reason given",
+        };
         eprintln!(
             "{}",
             Fail::new(

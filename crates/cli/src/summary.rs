@@ -9,9 +9,11 @@ use crate::exit::Exit;
 use crate::report::Tally;
 use crate::session::SessionEnd;
 
-/// The exit code of a session that ended in `state`.
-pub(crate) fn exit_for(state: SessionState) -> Exit {
-    match state {
+/// The exit code of a session that ended as `end` says: 0 only for a stop whose
+/// answer named files.
+pub(crate) fn exit_for(end: &SessionEnd) -> Exit {
+    match end.state {
+        SessionState::Stopped if end.files.is_empty() => Exit::NoData,
         SessionState::Stopped => Exit::Ok,
         SessionState::StoppedNoData => Exit::NoData,
         SessionState::Lost => Exit::Lost,

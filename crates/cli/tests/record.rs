@@ -355,6 +355,29 @@ fn record_with(setup: &Setup, mode: &str, client_request: &str, stdin: Option<&s
 }
 
 #[test]
+fn a_stop_that_names_no_file_ends_with_the_no_file_code() {
+    let setup = setup("screenshots", scaled());
+    // Screenshots only: the stop answers 200 with an uploading status and no file list.
+    let screenshots = serde_json::json!({
+        "recordingConfig": {"channelType": 0, "maxIdleTime": 30},
+        "snapshotConfig": {"captureInterval": 5, "fileType": ["jpg"]},
+        "storageConfig": {
+            "vendor": 1, "region": 0, "bucket": "recordings",
+            "accessKey": "access-key-id", "secretKey": STORAGE_SECRET
+        }
+    });
+    let file = setup.client_request.with_extension("screenshots.json");
+    std::fs::write(&file, screenshots.to_string()).unwrap();
+    let result = record_with(&setup, "individual", file.to_str().unwrap(), None);
+    assert_eq!(result.code, Some(10), "{}", result.all());
+    assert_eq!(summary_field(&result, "session"), "stopped");
+    assert_eq!(summary_field(&result, "files"), "0");
+    assert!(result.stderr.contains("named no file"), "{}", result.stderr);
+    assert!(setup.emulator.tasks().is_empty(), "a task was left running");
+    assert_no_secret(&result);
+}
+
+#[test]
 fn the_client_request_may_come_inline_or_on_stdin() {
     let setup = setup("inline", scaled());
     let body = std::fs::read_to_string(&setup.client_request).unwrap();

@@ -29,6 +29,9 @@ pub(crate) enum Exit {
     /// 12: the task was lost: it disappeared and did not come back within the
     /// recovery window.
     Lost = 12,
+    /// 13: with `--require-delivery`, the session ended well but events were not
+    /// delivered to RabbitMQ or reached no queue.
+    EventsLost = 13,
     /// 130: a second Ctrl-C or SIGTERM aborted `record` or `demo`.
     Aborted = 130,
 }

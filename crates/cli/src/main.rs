@@ -41,13 +41,15 @@ Exit codes:
   2   wrong command line
   3   bad input: unreadable file, bad JSON, invalid field, plain http to a
       host that is not loopback (nothing sent)
-  4   credentials missing or refused, or the App ID is not enabled
+  4   credentials missing or refused, the App ID is not enabled, or RabbitMQ
+      refused the --amqp-url login
   5   no answer: host unreachable, connection refused, timeout
   6   the service answered with an error (the line names its resolution)
   10  record, demo: stopped, but no file was named (nothing recorded)
   11  record, demo: failed (never recorded, or could not be stopped);
       recover: a task may still record
   12  record, demo: lost (the task disappeared beyond the recovery window)
+  13  record, demo --require-delivery: events not delivered to RabbitMQ
   130 record, demo: a second Ctrl-C or SIGTERM aborted the command";
 
 /// Drive Agora Cloud Recording sessions: a demo, recordings, raw calls,

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 use cloudrec_core::{RetryPolicy, SessionSpec, SessionState};
+use cloudrec_events::DEFAULT_EXCHANGE;
 use cloudrec_types::{
     AcquireClientRequest, AcquireRequest, Cname, StartClientRequest, StartRequest, Uid, Validate,
     ValidationError,
@@ -60,6 +61,13 @@ pub(crate) struct RecordArgs {
     /// Also publish every event to RabbitMQ at this AMQP URL.
     #[arg(long, env = "CLOUDREC_AMQP_URL", hide_env_values = true)]
     amqp_url: Option<String>,
+    /// The exchange the events are published to (a durable topic exchange).
+    #[arg(long, default_value = DEFAULT_EXCHANGE, requires = "amqp_url")]
+    amqp_exchange: String,
+    /// Exit 13 when an event was not delivered to RabbitMQ or reached no queue
+    /// (the loss is reported on stderr either way).
+    #[arg(long, requires = "amqp_url")]
+    require_delivery: bool,
 }
 
 pub(crate) async fn run(
@@ -77,21 +85,23 @@ pub(crate) async fn run(
             )));
         }
     }
-    let events_out = EventsOut::start(args.amqp_url.as_deref())?;
+    let events_out = EventsOut::start(args.amqp_url.as_deref(), &args.amqp_exchange)?;
     let reporter = Reporter::start(args.events, true, events_out.pipeline());
     let client = args
         .connection
         .client(reporter.sink(), RetryPolicy::default())?;
     let timing = Timing::with(args.poll_interval, args.recovery_window);
     let recorder = session::recorder(client, timing, args.journal.as_deref())?;
+    events_out.connected().await?;
     let end = session::run(&recorder, spec, timing, Vec::new(), args.duration, stop).await;
     drop(recorder);
     let (tally, elapsed) = reporter.finish().await;
-    let published = events_out.finish().await;
+    let delivery = events_out.finish().await;
     summary::print(
-        &summary::table(&end, &tally, elapsed, published.as_deref(), None),
+        &summary::table(&end, &tally, elapsed, delivery.as_ref(), None),
         args.events,
     );
+    summary::warn_lost(delivery.as_ref());
     let mut exit = summary::exit_for(&end);
     if exit == Exit::Failed
         && let Some(before) = tally.exit_before_acquired()
@@ -114,7 +124,11 @@ pub(crate) async fn run(
             )
         );
     }
-    Ok(exit)
+    Ok(summary::delivery_exit(
+        exit,
+        delivery.as_ref(),
+        args.require_delivery,
+    ))
 }
 
 /// The session `args` describe. Both request bodies, the channel and the uid are

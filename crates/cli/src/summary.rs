@@ -42,7 +42,7 @@ pub(crate) fn delivery_exit(exit: Exit, delivery: Option<&Delivery>, required: b
     let lost = Fail::new(
         Exit::EventsLost,
         format!(
-            "--require-delivery: {} event(s) undelivered and {} unroutable at RabbitMQ {}",
+            "--require-delivery: {} event(s) undelivered and {} unroutable at RabbitMQ {}; fix what the warnings above say, or run without --require-delivery to accept the loss",
             delivery.undelivered, delivery.unroutable, delivery.shown
         ),
     );

@@ -20,7 +20,7 @@ pub(crate) struct Connection {
     #[arg(long, env = "CLOUDREC_APP_ID")]
     pub(crate) app_id: Option<String>,
     /// The RESTful API customer id from the Agora Console.
-    #[arg(long, env = "CLOUDREC_CUSTOMER_ID")]
+    #[arg(long, env = "CLOUDREC_CUSTOMER_ID", hide_env_values = true)]
     pub(crate) customer_id: Option<String>,
     /// The RESTful API customer secret from the Agora Console (prefer the
     /// environment variable: command lines are visible to other users).
@@ -28,7 +28,12 @@ pub(crate) struct Connection {
     pub(crate) customer_secret: Option<String>,
     /// Send every call to this base URL (an emulator, a proxy), e.g.
     /// http://127.0.0.1:8080, instead of the service's hosts.
-    #[arg(long, env = "CLOUDREC_BASE_URL", conflicts_with = "region")]
+    #[arg(
+        long,
+        env = "CLOUDREC_BASE_URL",
+        hide_env_values = true,
+        conflicts_with = "region"
+    )]
     pub(crate) base_url: Option<String>,
     /// The service region to call first, e.g. eu-west-1 (default: the global host
     /// with failover to the other domain).
@@ -131,19 +136,27 @@ pub(crate) fn build_client<E: EventSink>(
         )
         .build()
         .map_err(|error| Fail::new(Exit::Credentials, error.to_string()))?;
+    if let Target::BaseUrl(url) = target {
+        let invalid = |why: &str| {
+            // The URL is echoed only when it cannot hold a password.
+            let shown = if url.contains('@') {
+                String::new()
+            } else {
+                format!(" {url:?}")
+            };
+            Fail::input(format!(
+                "invalid --base-url{shown}: {why}; give a scheme and host such as http://127.0.0.1:8080 or https://api.sd-rtn.com"
+            ))
+        };
+        FailoverPlan::fixed(url).map_err(|_| invalid("not a URL"))?;
+        transport.check_base_url(url).map_err(invalid)?;
+    }
     let builder = Client::builder(credentials.app_id.clone(), transport, TokioClock::new())
         .retry_policy(retry)
         .jitter_seed(jitter_seed)
         .events(events);
     let builder = match target {
-        Target::BaseUrl(url) => {
-            FailoverPlan::fixed(url).map_err(|_| {
-                Fail::input(format!(
-                    "invalid --base-url {url:?}: give a scheme and host such as http://127.0.0.1:8080 or https://api.sd-rtn.com"
-                ))
-            })?;
-            builder.base_url(url.clone())
-        }
+        Target::BaseUrl(url) => builder.base_url(url.clone()),
         Target::Region(region) => builder.failover_plan(
             FailoverPlan::new(Host::regional(*region, Suffix::preferred_for(*region)))
                 .with_home_region(*region),

@@ -10,6 +10,7 @@ use cloudrec_emulator::{
     DEFAULT_APP_ID, DEFAULT_CUSTOMER_ID, DEFAULT_CUSTOMER_SECRET, Emulator, EmulatorConfig,
     FaultRule,
 };
+use cloudrec_events::DEFAULT_EXCHANGE;
 use cloudrec_types::{
     AppId, AudioUidList, Cname, LayoutConfig, Mode, Secret, StartClientRequest, StorageConfig,
     StorageVendor, StreamSubscribe, TranscodingConfig, Uid, UpdateClientRequest,
@@ -30,6 +31,13 @@ pub(crate) struct DemoArgs {
     /// amqp://127.0.0.1:5672/%2f.
     #[arg(long)]
     amqp_url: Option<String>,
+    /// The exchange the events are published to (a durable topic exchange).
+    #[arg(long, default_value = DEFAULT_EXCHANGE, requires = "amqp_url")]
+    amqp_exchange: String,
+    /// Exit 13 when an event was not delivered to RabbitMQ or reached no queue
+    /// (the loss is reported on stderr either way).
+    #[arg(long, requires = "amqp_url")]
+    require_delivery: bool,
     /// How many times faster than real time the emulator runs.
     #[arg(long, default_value_t = 20.0)]
     time_scale: f64,
@@ -84,7 +92,7 @@ pub(crate) async fn run(
              the 4th query opens a {RECOVERY_SECONDS:.0} s recovery window (404 while the task fails over)"
         ));
     }
-    let events_out = EventsOut::start(args.amqp_url.as_deref())?;
+    let events_out = EventsOut::start(args.amqp_url.as_deref(), &args.amqp_exchange)?;
     let reporter = Reporter::start(args.events, true, events_out.pipeline());
     let credentials = Credentials {
         app_id: AppId::new(DEFAULT_APP_ID)
@@ -100,6 +108,7 @@ pub(crate) async fn run(
         0xDE40,
     )?;
     let spec = demo_spec()?;
+    events_out.connected().await?;
     // The documented timings (a query every 10 s here), as fast as emulator time runs.
     let timing = Timing::with(Duration::from_secs(10), Duration::from_secs(90)).scaled(scale);
     let recorder = session::recorder(client, timing, None)?;
@@ -107,14 +116,19 @@ pub(crate) async fn run(
     let end = session::run(&recorder, spec, timing, script, Some(Duration::ZERO), stop).await;
     drop(recorder);
     let (tally, elapsed) = reporter.finish().await;
-    let published = events_out.finish().await;
+    let delivery = events_out.finish().await;
     let left = emulator.tasks().len();
     summary::print(
-        &summary::table(&end, &tally, elapsed, published.as_deref(), Some(left)),
+        &summary::table(&end, &tally, elapsed, delivery.as_ref(), Some(left)),
         args.events,
     );
     emulator.shutdown().await;
-    Ok(summary::exit_for(end.state))
+    summary::warn_lost(delivery.as_ref());
+    Ok(summary::delivery_exit(
+        summary::exit_for(&end),
+        delivery.as_ref(),
+        args.require_delivery,
+    ))
 }
 
 fn scaled(real: Duration, scale: f64) -> Duration {

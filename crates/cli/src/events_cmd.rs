@@ -1,7 +1,7 @@
 //! `cloudrec events tail`: prints the events published to RabbitMQ as they arrive.
 
 use clap::{Args, Subcommand};
-use cloudrec_events::{CloudEvent, DEFAULT_EXCHANGE, DEFAULT_URL};
+use cloudrec_events::{CloudEvent, DEFAULT_EXCHANGE, DEFAULT_URL, is_login_refused};
 use futures_util::StreamExt;
 use lapin::options::{
     BasicConsumeOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
@@ -53,6 +53,14 @@ async fn tail(args: &TailArgs) -> Result<Exit, Fail> {
     let shown = redact(&url);
     let broker = |what: &str, error: lapin::Error| {
         let detail = scrub(&error.to_string(), &url);
+        if is_login_refused(&error) {
+            return Fail::new(
+                Exit::Credentials,
+                format!(
+                    "RabbitMQ at {shown} refused the login ({detail}): check the user and password in --amqp-url (or CLOUDREC_AMQP_URL) and the user's access to the vhost"
+                ),
+            );
+        }
         Fail::new(
             Exit::Unreachable,
             format!(
@@ -159,7 +167,7 @@ fn line(event: &CloudEvent, routing_key: &str) -> String {
 }
 
 /// The URL with its password masked.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };

@@ -7,7 +7,7 @@ use cloudrec_core::{CallError, Failure, Resolution};
 /// The exit codes of `cloudrec`, documented in `docs/cli.md` and `cloudrec --help`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Exit {
-    /// 0: done; for `record` and `demo`, stopped with files.
+    /// 0: done; for `record` and `demo`, stopped and the stop answer named files.
     Ok = 0,
     /// 1: an unexpected internal error (please report it).
     Internal = 1,
@@ -21,13 +21,19 @@ pub(crate) enum Exit {
     Unreachable = 5,
     /// 6: the service answered with an error; the line names its resolution.
     Service = 6,
-    /// 10: the recording stopped but nothing was recorded.
+    /// 10: the recording stopped but no file was named: nothing was recorded
+    /// (code 435), or the stop answer listed no file.
     NoData = 10,
     /// 11: the recording failed: it never ran, or could not be stopped.
     Failed = 11,
     /// 12: the task was lost: it disappeared and did not come back within the
     /// recovery window.
     Lost = 12,
+    /// 13: with `--require-delivery`, the session ended well but events were not
+    /// delivered to RabbitMQ or reached no queue.
+    EventsLost = 13,
+    /// 130: a second Ctrl-C or SIGTERM aborted `record` or `demo`.
+    Aborted = 130,
 }
 
 impl Exit {

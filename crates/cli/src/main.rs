@@ -12,6 +12,7 @@
 //! failure ends with one line naming what is wrong and how to fix it, and an exit
 //! code listed in `docs/cli.md`.
 
+mod client_request;
 mod connection;
 mod demo;
 mod emulator_cmd;
@@ -24,29 +25,32 @@ mod record;
 mod recover_cmd;
 mod report;
 mod session;
+mod stop_signal;
 mod summary;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tokio::sync::watch;
 
 use crate::exit::{Exit, Fail};
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0   done (record, demo: stopped with files)
+  0   done (record, demo: stopped, and the stop answer named the files)
   1   internal error
   2   wrong command line
-  3   bad input: unreadable file, bad JSON, invalid field (nothing sent)
-  4   credentials missing or refused, or the App ID is not enabled
+  3   bad input: unreadable file, bad JSON, invalid field, plain http to a
+      host that is not loopback (nothing sent)
+  4   credentials missing or refused, the App ID is not enabled, or RabbitMQ
+      refused the --amqp-url login
   5   no answer: host unreachable, connection refused, timeout
   6   the service answered with an error (the line names its resolution)
-  10  record: stopped, nothing was recorded
-  11  record: failed (never recorded, or could not be stopped);
+  10  record, demo: stopped, but no file was named (nothing recorded)
+  11  record, demo: failed (never recorded, or could not be stopped);
       recover: a task may still record
-  12  record: lost (the task disappeared beyond the recovery window)
-  130 a second Ctrl-C aborted record";
+  12  record, demo: lost (the task disappeared beyond the recovery window)
+  13  record, demo --require-delivery: events not delivered to RabbitMQ
+  130 record, demo: a second Ctrl-C or SIGTERM aborted the command";
 
 /// Drive Agora Cloud Recording sessions: a demo, recordings, raw calls,
 /// explanations of every answer, and a local emulator.
@@ -128,8 +132,8 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<Exit, Fail> {
     match cli.command {
-        Command::Demo(args) => demo::run(&args, ctrl_c().await).await,
-        Command::Record(args) => record::run(&args, ctrl_c().await).await,
+        Command::Demo(args) => demo::run(&args, stop_signal::listen()?).await,
+        Command::Record(args) => record::run(&args, stop_signal::listen()?).await,
         Command::Recover(args) => recover_cmd::run(&args).await,
         Command::Explain(args) => explain_cmd::run(&args).map(|()| Exit::Ok),
         Command::Emulator(args) => emulator_cmd::run(&args).await,
@@ -141,22 +145,4 @@ async fn run(cli: Cli) -> Result<Exit, Fail> {
         Command::UpdateLayout(args) => raw::update_layout(&args).await,
         Command::Stop(args) => raw::stop(&args).await,
     }
-}
-
-/// A flag that turns `true` on the first Ctrl-C. The signal is listened for
-/// before this returns, so an early Ctrl-C still stops cleanly.
-async fn ctrl_c() -> watch::Receiver<bool> {
-    let (tx, rx) = watch::channel(false);
-    let mut first = Box::pin(tokio::signal::ctrl_c());
-    let _ = futures_util::poll!(&mut first);
-    tokio::spawn(async move {
-        if first.await.is_ok() {
-            eprintln!("stopping the recording (Ctrl-C again to abort)");
-            let _ = tx.send(true);
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
-            }
-        }
-    });
-    rx
 }

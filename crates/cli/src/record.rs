@@ -3,9 +3,14 @@
 use std::time::Duration;
 
 use clap::Args;
-use cloudrec_core::{RetryPolicy, SessionSpec};
-use cloudrec_types::{AcquireClientRequest, Cname, StartClientRequest, Uid};
+use cloudrec_core::{RetryPolicy, SessionSpec, SessionState};
+use cloudrec_events::DEFAULT_EXCHANGE;
+use cloudrec_types::{
+    AcquireClientRequest, AcquireRequest, Cname, StartClientRequest, StartRequest, Uid, Validate,
+    ValidationError,
+};
 
+use crate::client_request;
 use crate::connection::Connection;
 use crate::events_out::EventsOut;
 use crate::exit::{Exit, Fail};
@@ -31,9 +36,11 @@ pub(crate) struct RecordArgs {
     /// The RTC token of the recorder (when the App Certificate is on).
     #[arg(long, env = "CLOUDREC_TOKEN", hide_env_values = true)]
     token: Option<String>,
-    /// The start clientRequest as JSON (recordingConfig, recordingFileConfig,
-    /// storageConfig, extensionServiceConfig, ...).
-    #[arg(long)]
+    /// The start clientRequest (recordingConfig, recordingFileConfig,
+    /// storageConfig, extensionServiceConfig, ...): a JSON file, `-` for stdin, or
+    /// the JSON itself when it starts with `{` (a file keeps storage keys out of
+    /// the process list).
+    #[arg(long, allow_hyphen_values = true)]
     client_request: String,
     /// How long to record once running, e.g. 90s or 10m; absent: until Ctrl-C.
     #[arg(long, value_parser = humantime::parse_duration)]
@@ -52,29 +59,22 @@ pub(crate) struct RecordArgs {
     #[arg(long)]
     journal: Option<String>,
     /// Also publish every event to RabbitMQ at this AMQP URL.
-    #[arg(long, env = "CLOUDREC_AMQP_URL")]
+    #[arg(long, env = "CLOUDREC_AMQP_URL", hide_env_values = true)]
     amqp_url: Option<String>,
+    /// The exchange the events are published to (a durable topic exchange).
+    #[arg(long, default_value = DEFAULT_EXCHANGE, requires = "amqp_url")]
+    amqp_exchange: String,
+    /// Exit 13 when an event was not delivered to RabbitMQ or reached no queue
+    /// (the loss is reported on stderr either way).
+    #[arg(long, requires = "amqp_url")]
+    require_delivery: bool,
 }
 
 pub(crate) async fn run(
     args: &RecordArgs,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Exit, Fail> {
-    let mode = parse_mode(&args.mode)?;
-    let cname = Cname::new(args.channel.as_str())
-        .map_err(|error| Fail::input(format!("invalid --channel: {error}")))?;
-    let uid = Uid::new(args.uid).map_err(|error| Fail::input(format!("invalid --uid: {error}")))?;
-    let text = std::fs::read_to_string(&args.client_request).map_err(|error| {
-        Fail::input(format!(
-            "cannot read --client-request {}: {error}",
-            args.client_request
-        ))
-    })?;
-    let mut start: StartClientRequest =
-        decode_json(&text, "start clientRequest", &args.client_request)?;
-    if let Some(token) = &args.token {
-        start = start.with_token(token.as_str());
-    }
+    let spec = spec(args)?;
     for (name, value) in [
         ("--poll-interval", args.poll_interval),
         ("--recovery-window", args.recovery_window),
@@ -85,35 +85,37 @@ pub(crate) async fn run(
             )));
         }
     }
-    let acquire = if mode.as_str() == "web" {
-        AcquireClientRequest::web()
-    } else {
-        AcquireClientRequest::default()
-    };
-    let spec = SessionSpec::new(mode, cname, uid, start).with_acquire(acquire);
-    let events_out = EventsOut::start(args.amqp_url.as_deref())?;
+    let events_out = EventsOut::start(args.amqp_url.as_deref(), &args.amqp_exchange)?;
     let reporter = Reporter::start(args.events, true, events_out.pipeline());
     let client = args
         .connection
         .client(reporter.sink(), RetryPolicy::default())?;
     let timing = Timing::with(args.poll_interval, args.recovery_window);
     let recorder = session::recorder(client, timing, args.journal.as_deref())?;
+    events_out.connected().await?;
     let end = session::run(&recorder, spec, timing, Vec::new(), args.duration, stop).await;
     drop(recorder);
     let (tally, elapsed) = reporter.finish().await;
-    let published = events_out.finish().await;
+    let delivery = events_out.finish().await;
     summary::print(
-        &summary::table(&end, &tally, elapsed, published.as_deref(), None),
+        &summary::table(&end, &tally, elapsed, delivery.as_ref(), None),
         args.events,
     );
-    let mut exit = summary::exit_for(end.state);
+    summary::warn_lost(delivery.as_ref());
+    let mut exit = summary::exit_for(&end);
     if exit == Exit::Failed
         && let Some(before) = tally.exit_before_acquired()
     {
         exit = before;
     }
     if exit != Exit::Ok {
-        let reason = end.reason.as_deref().unwrap_or("no reason given");
+        let reason = match &end.reason {
+            Some(reason) => reason.as_str(),
+            None if end.state == SessionState::Stopped => {
+                "the stop answer named no file: check the storage (screenshot-only recordings list none)"
+            }
+            None => "no reason given",
+        };
         eprintln!(
             "{}",
             Fail::new(
@@ -122,5 +124,46 @@ pub(crate) async fn run(
             )
         );
     }
-    Ok(exit)
+    Ok(summary::delivery_exit(
+        exit,
+        delivery.as_ref(),
+        args.require_delivery,
+    ))
+}
+
+/// The session `args` describe. Both request bodies, the channel and the uid are
+/// checked as the service would check them: when one is wrong, nothing is sent.
+fn spec(args: &RecordArgs) -> Result<SessionSpec, Fail> {
+    let mode = parse_mode(&args.mode)?;
+    let cname = Cname::new(args.channel.as_str())
+        .map_err(|error| Fail::input(format!("invalid --channel: {error}")))?;
+    let uid = Uid::new(args.uid).map_err(|error| Fail::input(format!("invalid --uid: {error}")))?;
+    let (text, from) = client_request::read(&args.client_request)?;
+    let mut start: StartClientRequest = decode_json(&text, "start clientRequest", &from)?;
+    if let Some(token) = &args.token {
+        start = start.with_token(token.as_str());
+    }
+    let acquire = if mode.as_str() == "web" {
+        AcquireClientRequest::web()
+    } else {
+        AcquireClientRequest::default()
+    };
+    let not_sent = |error: ValidationError| {
+        let flag = if error.field() == "cname" {
+            "--channel"
+        } else {
+            "--client-request"
+        };
+        Fail::input(format!(
+            "invalid {flag}, nothing sent: {error}; fix it and run again"
+        ))
+    };
+    AcquireRequest::new(cname.clone(), uid)
+        .with_client_request(acquire.clone())
+        .validate(&mode)
+        .map_err(not_sent)?;
+    StartRequest::new(cname.clone(), uid, start.clone())
+        .validate(&mode)
+        .map_err(not_sent)?;
+    Ok(SessionSpec::new(mode, cname, uid, start).with_acquire(acquire))
 }

@@ -5,13 +5,16 @@ use std::time::Duration;
 
 use cloudrec_core::SessionState;
 
-use crate::exit::Exit;
+use crate::events_out::Delivery;
+use crate::exit::{Exit, Fail};
 use crate::report::Tally;
 use crate::session::SessionEnd;
 
-/// The exit code of a session that ended in `state`.
-pub(crate) fn exit_for(state: SessionState) -> Exit {
-    match state {
+/// The exit code of a session that ended as `end` says: 0 only for a stop whose
+/// answer named files.
+pub(crate) fn exit_for(end: &SessionEnd) -> Exit {
+    match end.state {
+        SessionState::Stopped if end.files.is_empty() => Exit::NoData,
         SessionState::Stopped => Exit::Ok,
         SessionState::StoppedNoData => Exit::NoData,
         SessionState::Lost => Exit::Lost,
@@ -19,12 +22,40 @@ pub(crate) fn exit_for(state: SessionState) -> Exit {
     }
 }
 
+/// Prints a warning on stderr for each kind of event lost on the way to RabbitMQ.
+pub(crate) fn warn_lost(delivery: Option<&Delivery>) {
+    for line in delivery.map(Delivery::warnings).unwrap_or_default() {
+        eprintln!("{line}");
+    }
+}
+
+/// The exit code once the events' delivery is known: `exit`, or
+/// [`Exit::EventsLost`] (with its error line) when `exit` is 0, events were lost
+/// and `required` (`--require-delivery`).
+pub(crate) fn delivery_exit(exit: Exit, delivery: Option<&Delivery>, required: bool) -> Exit {
+    let Some(delivery) = delivery else {
+        return exit;
+    };
+    if !(required && delivery.lost() && exit == Exit::Ok) {
+        return exit;
+    }
+    let lost = Fail::new(
+        Exit::EventsLost,
+        format!(
+            "--require-delivery: {} event(s) undelivered and {} unroutable at RabbitMQ {}; fix what the warnings above say, or run without --require-delivery to accept the loss",
+            delivery.undelivered, delivery.unroutable, delivery.shown
+        ),
+    );
+    eprintln!("{lost}");
+    lost.exit
+}
+
 /// The summary table: end state, files, upload status, retries, recoveries, time.
 pub(crate) fn table(
     end: &SessionEnd,
     tally: &Tally,
     elapsed: Duration,
-    published: Option<&str>,
+    delivery: Option<&Delivery>,
     tasks_left: Option<usize>,
 ) -> String {
     let mut rows: Vec<(&str, String)> = vec![("session", end.state.as_str().to_owned())];
@@ -50,8 +81,8 @@ pub(crate) fn table(
     rows.push(("recoveries", tally.recoveries.to_string()));
     rows.push(("restarts", end.restarts.to_string()));
     rows.push(("events", tally.events.to_string()));
-    if let Some(published) = published {
-        rows.push(("rabbitmq", published.to_owned()));
+    if let Some(delivery) = delivery {
+        rows.push(("rabbitmq", delivery.summary()));
     }
     for task in &end.unconfirmed {
         rows.push((

@@ -113,3 +113,256 @@ fn events_tail_without_a_broker_says_how_to_start_one() {
     );
     assert!(!result.all().contains("hunter2-secret"), "{}", result.all());
 }
+
+/// Runs `f` with a connection to the local RabbitMQ, on a runtime of its own.
+fn with_broker<T>(f: impl AsyncFnOnce(&lapin::Channel) -> T) -> T {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let connection = lapin::Connection::connect(URL, lapin::ConnectionProperties::default())
+            .await
+            .unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        let out = f(&channel).await;
+        let _ = connection.close(200, "bye".into()).await;
+        out
+    })
+}
+
+fn delete_exchange(name: &str) {
+    with_broker(async |channel| {
+        let _ = channel
+            .exchange_delete(
+                name.into(),
+                lapin::options::ExchangeDeleteOptions::default(),
+            )
+            .await;
+    });
+}
+
+/// A fast demo without faults publishing to `url` (on `exchange` when given).
+fn demo(url: &str, exchange: Option<&str>, extra: &[&str]) -> common::Run {
+    let mut command = cloudrec();
+    command
+        .args([
+            "demo",
+            "--events",
+            "none",
+            "--no-faults",
+            "--time-scale",
+            "50",
+        ])
+        .args(["--amqp-url", url])
+        .args(
+            exchange
+                .map(|name| ["--amqp-exchange", name])
+                .iter()
+                .flatten(),
+        )
+        .args(extra);
+    run(command, LIMIT)
+}
+
+/// The counts of the summary's `rabbitmq` row, by name (`published`, `unroutable`, ...).
+fn rabbit_count(result: &common::Run, name: &str) -> u64 {
+    let row = result
+        .stdout
+        .lines()
+        .find(|line| line.trim_start().starts_with("rabbitmq"))
+        .unwrap_or_else(|| panic!("no rabbitmq row: {}", result.all()));
+    let words: Vec<&str> = row.split_whitespace().collect();
+    let at = words
+        .iter()
+        .position(|word| word.trim_end_matches(',') == name)
+        .unwrap_or_else(|| panic!("no {name} in {row}"));
+    words[at - 1].parse().unwrap()
+}
+
+#[test]
+fn events_no_queue_is_bound_for_are_reported_as_lost() {
+    require_rabbitmq();
+    let exchange = format!("cloudrec.test.unbound.{}", std::process::id());
+    let result = demo(URL, Some(&exchange), &[]);
+    assert_eq!(result.code, Some(0), "{}", result.all());
+    let unroutable = rabbit_count(&result, "unroutable");
+    assert!(unroutable > 0, "{}", result.all());
+    assert_eq!(unroutable, rabbit_count(&result, "confirmed"));
+    assert!(
+        result
+            .stderr
+            .contains(&format!("warning: {unroutable} of {unroutable} event(s)")),
+        "{}",
+        result.stderr
+    );
+    assert!(result.stderr.contains("unroutable"), "{}", result.stderr);
+
+    let result = demo(URL, Some(&exchange), &["--require-delivery"]);
+    assert_eq!(result.code, Some(13), "{}", result.all());
+    let last = result.stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("error: --require-delivery"), "{last}");
+    delete_exchange(&exchange);
+}
+
+#[test]
+fn events_a_closed_port_never_took_are_reported_as_undelivered() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let url = format!("amqp://guest:guest@127.0.0.1:{port}/%2f");
+    let result = demo(&url, None, &[]);
+    assert_eq!(result.code, Some(0), "{}", result.all());
+    assert_eq!(rabbit_count(&result, "published"), 0);
+    let undelivered = rabbit_count(&result, "undelivered");
+    assert!(undelivered > 0, "{}", result.all());
+    assert!(
+        result.stderr.contains(&format!(
+            "warning: {undelivered} event(s) were not delivered to RabbitMQ"
+        )),
+        "{}",
+        result.stderr
+    );
+
+    let result = demo(&url, None, &["--require-delivery"]);
+    assert_eq!(result.code, Some(13), "{}", result.all());
+}
+
+#[test]
+fn events_a_bound_queue_took_give_no_warning() {
+    require_rabbitmq();
+    let exchange = format!("cloudrec.test.bound.{}", std::process::id());
+    let queue = format!("{exchange}.all");
+    with_broker(async |channel| {
+        channel
+            .exchange_declare(
+                exchange.as_str().into(),
+                lapin::ExchangeKind::Topic,
+                lapin::options::ExchangeDeclareOptions {
+                    durable: true,
+                    ..Default::default()
+                },
+                lapin::types::FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        channel
+            .queue_declare(
+                queue.as_str().into(),
+                lapin::options::QueueDeclareOptions::default(),
+                lapin::types::FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        channel
+            .queue_bind(
+                queue.as_str().into(),
+                exchange.as_str().into(),
+                "#".into(),
+                lapin::options::QueueBindOptions::default(),
+                lapin::types::FieldTable::default(),
+            )
+            .await
+            .unwrap();
+    });
+    let result = demo(URL, Some(&exchange), &["--require-delivery"]);
+    let in_queue = with_broker(async |channel| {
+        let declared = channel
+            .queue_declare(
+                queue.as_str().into(),
+                lapin::options::QueueDeclareOptions {
+                    passive: true,
+                    ..Default::default()
+                },
+                lapin::types::FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        let count = u64::from(declared.message_count());
+        let _ = channel
+            .queue_delete(
+                queue.as_str().into(),
+                lapin::options::QueueDeleteOptions::default(),
+            )
+            .await;
+        count
+    });
+    delete_exchange(&exchange);
+    assert_eq!(result.code, Some(0), "{}", result.all());
+    assert!(!result.all().contains("warning"), "{}", result.all());
+    assert!(!result.all().contains("not all events"), "{}", result.all());
+    assert_eq!(rabbit_count(&result, "unroutable"), 0);
+    assert_eq!(rabbit_count(&result, "undelivered"), 0);
+    assert_eq!(rabbit_count(&result, "confirmed"), in_queue);
+}
+
+#[test]
+fn a_refused_amqp_login_is_a_credentials_error_before_anything_is_sent() {
+    require_rabbitmq();
+    let url = "amqp://guest:wrong-hunter2@127.0.0.1:5672/%2f";
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let emulator = {
+        let _guard = runtime.enter();
+        let addr: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+        cloudrec_emulator::Emulator::start(cloudrec_emulator::EmulatorConfig::default(), addr)
+            .unwrap()
+    };
+    let client_request = serde_json::json!({
+        "recordingConfig": {"channelType": 0, "maxIdleTime": 30},
+        "recordingFileConfig": {"avFileType": ["hls"]},
+        "storageConfig": {
+            "vendor": 1, "region": 0, "bucket": "b", "accessKey": "a", "secretKey": "s"
+        }
+    });
+    let file = std::env::temp_dir().join(format!("cloudrec-cli-amqp-{}.json", std::process::id()));
+    std::fs::write(&file, client_request.to_string()).unwrap();
+    let mut command = cloudrec();
+    command
+        .env("CLOUDREC_APP_ID", cloudrec_emulator::DEFAULT_APP_ID)
+        .env(
+            "CLOUDREC_CUSTOMER_ID",
+            cloudrec_emulator::DEFAULT_CUSTOMER_ID,
+        )
+        .env(
+            "CLOUDREC_CUSTOMER_SECRET",
+            cloudrec_emulator::DEFAULT_CUSTOMER_SECRET,
+        )
+        .env("CLOUDREC_AMQP_URL", url)
+        .args(["record", "--base-url", &emulator.base_url()])
+        .args([
+            "--channel",
+            "room-amqp",
+            "--duration",
+            "1s",
+            "--client-request",
+        ])
+        .arg(&file);
+    let result = run(command, LIMIT);
+    assert_eq!(result.code, Some(4), "{}", result.all());
+    assert_eq!(result.stderr.lines().count(), 1, "{}", result.stderr);
+    assert!(
+        result.stderr.contains("refused the login"),
+        "{}",
+        result.stderr
+    );
+    assert!(
+        !result.stderr.contains("is RabbitMQ running"),
+        "{}",
+        result.stderr
+    );
+    assert!(!result.all().contains("wrong-hunter2"), "{}", result.all());
+    assert!(
+        emulator.request_log().is_empty(),
+        "the recording service was called: {:?}",
+        emulator.request_log()
+    );
+
+    let mut command = cloudrec();
+    command.args(["events", "tail", "--amqp-url", url]);
+    let result = run(command, LIMIT);
+    assert_eq!(result.code, Some(4), "{}", result.all());
+    assert_eq!(result.stderr.lines().count(), 1, "{}", result.stderr);
+    assert!(
+        result.stderr.contains("refused the login"),
+        "{}",
+        result.stderr
+    );
+    assert!(!result.all().contains("wrong-hunter2"), "{}", result.all());
+}

@@ -195,3 +195,78 @@ fn explain_rejects_an_unknown_endpoint_and_bad_json() {
     ]);
     assert_one_line(&run(command, LIMIT), 3, "--body");
 }
+
+/// An emulator on loopback, with the runtime that serves it.
+fn emulator() -> (tokio::runtime::Runtime, Emulator) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let emulator = {
+        let _guard = runtime.enter();
+        let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        Emulator::start(EmulatorConfig::default(), addr).unwrap()
+    };
+    (runtime, emulator)
+}
+
+fn record(
+    base_url: &str,
+    channel: &str,
+    client_request: &std::path::Path,
+) -> std::process::Command {
+    let mut command = with_credentials(cloudrec(), base_url);
+    command
+        .args(["record", "--mode", "mix", "--channel", channel])
+        .arg("--client-request")
+        .arg(client_request)
+        .args(["--duration", "1s", "--poll-interval", "100ms"]);
+    command
+}
+
+const START: &str = r#"{"recordingConfig":{"channelType":0,"maxIdleTime":30},
+    "recordingFileConfig":{"avFileType":["hls"]},
+    "storageConfig":{"vendor":1,"region":0,"bucket":"b","accessKey":"a","secretKey":"s"}}"#;
+
+#[test]
+fn record_checks_the_start_body_and_the_channel_before_sending_anything() {
+    let (_runtime, emulator) = emulator();
+    // maxIdleTime must be at least 5: the service would refuse the start, after
+    // the acquire had already taken a resource.
+    let invalid = temp_file(
+        "start-invalid.json",
+        &START.replace(r#""maxIdleTime":30"#, r#""maxIdleTime":3"#),
+    );
+    let result = run(record(&emulator.base_url(), "room-1", &invalid), LIMIT);
+    assert_one_line(&result, 3, "maxIdleTime");
+    assert!(result.stderr.contains("nothing sent"), "{}", result.stderr);
+    assert!(
+        emulator.request_log().is_empty(),
+        "requests reached the service: {:?}",
+        emulator.request_log()
+    );
+
+    let valid = temp_file("start-valid.json", START);
+    let result = run(record(&emulator.base_url(), "room/1", &valid), LIMIT);
+    assert_one_line(&result, 3, "--channel");
+    assert!(
+        emulator.request_log().is_empty(),
+        "requests reached the service: {:?}",
+        emulator.request_log()
+    );
+}
+
+#[test]
+fn plain_http_to_a_host_that_is_not_loopback_is_refused_before_sending() {
+    let body = temp_file("acquire-plain.json", ACQUIRE);
+    let mut command = with_credentials(cloudrec(), "http://recording.example.invalid");
+    command.args(["acquire", "--body"]).arg(&body);
+    let result = run(command, LIMIT);
+    assert_one_line(&result, 3, "plain http");
+    assert!(!result.stderr.contains("attempt"), "{}", result.stderr);
+
+    let start = temp_file("start-plain.json", START);
+    let result = run(
+        record("http://recording.example.invalid", "room-1", &start),
+        LIMIT,
+    );
+    assert_one_line(&result, 3, "plain http");
+    assert!(!result.stdout.contains("attempt"), "{}", result.stdout);
+}

@@ -324,3 +324,80 @@ fn refused_credentials_end_the_recording_with_the_credentials_code() {
     );
     assert!(!result.all().contains("wrong-secret-never-printed"));
 }
+
+/// `record` on the emulator with the start clientRequest given as `--client-request
+/// VALUE` and, when `stdin` is given, piped in.
+fn record_with(setup: &Setup, mode: &str, client_request: &str, stdin: Option<&str>) -> Run {
+    let mut command = cloudrec();
+    command
+        .env("CLOUDREC_APP_ID", DEFAULT_APP_ID)
+        .env("CLOUDREC_CUSTOMER_ID", DEFAULT_CUSTOMER_ID)
+        .env("CLOUDREC_CUSTOMER_SECRET", DEFAULT_CUSTOMER_SECRET)
+        .args(["record", "--base-url", &setup.emulator.base_url()])
+        .args(["--channel", "room-2", "--mode", mode])
+        .args(["--client-request", client_request])
+        .args(["--poll-interval", "100ms", "--duration", "500ms"]);
+    let Some(input) = stdin else {
+        return run(command, LIMIT);
+    };
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_stop_that_names_no_file_ends_with_the_no_file_code() {
+    let setup = setup("screenshots", scaled());
+    // Screenshots only: the stop answers 200 with an uploading status and no file list.
+    let screenshots = serde_json::json!({
+        "recordingConfig": {"channelType": 0, "maxIdleTime": 30},
+        "snapshotConfig": {"captureInterval": 5, "fileType": ["jpg"]},
+        "storageConfig": {
+            "vendor": 1, "region": 0, "bucket": "recordings",
+            "accessKey": "access-key-id", "secretKey": STORAGE_SECRET
+        }
+    });
+    let file = setup.client_request.with_extension("screenshots.json");
+    std::fs::write(&file, screenshots.to_string()).unwrap();
+    let result = record_with(&setup, "individual", file.to_str().unwrap(), None);
+    assert_eq!(result.code, Some(10), "{}", result.all());
+    assert_eq!(summary_field(&result, "session"), "stopped");
+    assert_eq!(summary_field(&result, "files"), "0");
+    assert!(result.stderr.contains("named no file"), "{}", result.stderr);
+    assert!(setup.emulator.tasks().is_empty(), "a task was left running");
+    assert_no_secret(&result);
+}
+
+#[test]
+fn the_client_request_may_come_inline_or_on_stdin() {
+    let setup = setup("inline", scaled());
+    let body = std::fs::read_to_string(&setup.client_request).unwrap();
+    let result = record_with(&setup, "mix", &format!("  {body}"), None);
+    assert_eq!(result.code, Some(0), "{}", result.all());
+    assert_eq!(summary_field(&result, "session"), "stopped");
+
+    let result = record_with(&setup, "mix", "-", Some(&body));
+    assert_eq!(result.code, Some(0), "{}", result.all());
+    assert_eq!(summary_field(&result, "session"), "stopped");
+
+    // A value that is neither JSON nor `-` is a file, and says so when missing.
+    let result = record_with(&setup, "mix", "no-such-file.json", None);
+    assert_eq!(result.code, Some(3), "{}", result.all());
+    assert!(
+        result
+            .stderr
+            .contains("cannot read --client-request no-such-file.json"),
+        "{}",
+        result.stderr
+    );
+    assert!(setup.emulator.tasks().is_empty(), "a task was left running");
+}

@@ -117,6 +117,13 @@ impl HyperTransport {
         None
     }
 
+    /// Checks `base_url` as every request to it is checked (an https or loopback
+    /// http URL with a host, no credentials, no query), without sending anything:
+    /// a setting that would refuse every request can be refused up front.
+    pub fn check_base_url(&self, base_url: &str) -> Result<(), &'static str> {
+        self.inner.targets.uri(base_url, "/".to_owned()).map(|_| ())
+    }
+
     /// The request timeout configured for `endpoint`.
     pub fn request_timeout(&self, endpoint: cloudrec_types::Endpoint) -> Duration {
         self.inner.timeouts.request(endpoint)

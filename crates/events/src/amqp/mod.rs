@@ -113,6 +113,8 @@ struct Shared {
     health: AtomicU8,
     counters: Counters,
     returned_ids: Mutex<VecDeque<String>>,
+    /// The broker refused the last connection attempt's login.
+    login_refused: AtomicBool,
 }
 
 impl Shared {
@@ -153,6 +155,18 @@ impl Shared {
 }
 
 const RETURNED_KEPT: usize = 64;
+
+/// Whether `error` is the broker refusing the login: ACCESS_REFUSED (403, a wrong
+/// user or password, or no permission on the exchange) or NOT_ALLOWED (530, no
+/// access to the vhost), or the client's authentication failing. Connecting
+/// again with the same URL cannot help.
+pub fn is_login_refused(error: &lapin::Error) -> bool {
+    match error.kind() {
+        lapin::ErrorKind::ProtocolError(amqp) => matches!(amqp.get_id(), 403 | 530),
+        lapin::ErrorKind::AuthProviderError(_) => true,
+        _ => false,
+    }
+}
 
 /// Publishes events to RabbitMQ (or any AMQP 0-9-1 broker).
 ///
@@ -229,6 +243,7 @@ impl AmqpSink {
             health: AtomicU8::new(Health::Connecting.code()),
             counters: Counters::default(),
             returned_ids: Mutex::new(VecDeque::new()),
+            login_refused: AtomicBool::new(false),
         });
         let task = runtime.spawn(publisher::run(Arc::clone(&shared)));
         Ok(Self {
@@ -241,6 +256,13 @@ impl AmqpSink {
     /// The connection's state.
     pub fn health(&self) -> Health {
         self.shared.health()
+    }
+
+    /// Whether the broker refused the login of the last connection attempt (wrong
+    /// user or password, or no access to the vhost): reconnecting goes on, but
+    /// cannot succeed until the URL's credentials change.
+    pub fn login_refused(&self) -> bool {
+        self.shared.login_refused.load(Ordering::Acquire)
     }
 
     /// The counters.
@@ -345,5 +367,31 @@ impl Sink for AmqpSink {
 
     async fn flush(&self, deadline: Instant) -> Result<(), SinkError> {
         self.wait_confirmed(deadline).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lapin::protocol::AMQPError;
+
+    use super::is_login_refused;
+
+    fn protocol(id: u16) -> lapin::Error {
+        let amqp = AMQPError::from_id(id, "refused".into()).unwrap();
+        lapin::ErrorKind::ProtocolError(amqp).into()
+    }
+
+    #[test]
+    fn only_access_refusals_are_login_refusals() {
+        assert!(is_login_refused(&protocol(403)));
+        assert!(is_login_refused(&protocol(530)));
+        assert!(is_login_refused(
+            &lapin::ErrorKind::AuthProviderError("no".into()).into()
+        ));
+        for id in [320, 404, 406, 501, 504, 541] {
+            assert!(!is_login_refused(&protocol(id)), "{id}");
+        }
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(!is_login_refused(&refused.into()));
     }
 }

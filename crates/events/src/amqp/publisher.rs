@@ -36,6 +36,12 @@ impl fmt::Display for Failure {
     }
 }
 
+impl Failure {
+    fn is_login_refused(&self) -> bool {
+        matches!(self, Self::Amqp(error) if super::is_login_refused(error))
+    }
+}
+
 impl From<lapin::Error> for Failure {
     fn from(error: lapin::Error) -> Self {
         Self::Amqp(error)
@@ -81,6 +87,7 @@ pub(super) async fn run(shared: Arc<Shared>) {
     while !shared.stop.load(Ordering::Acquire) {
         match connect(&shared).await {
             Ok(session) => {
+                shared.login_refused.store(false, Ordering::Release);
                 if connected_before {
                     shared.counters.reconnects.fetch_add(1, Ordering::Relaxed);
                 }
@@ -107,6 +114,9 @@ pub(super) async fn run(shared: Arc<Shared>) {
                 }
             }
             Err(failure) => {
+                shared
+                    .login_refused
+                    .store(failure.is_login_refused(), Ordering::Release);
                 tracing::warn!(sink = %shared.config.name, %failure, attempt = failures + 1, "amqp sink could not connect");
             }
         }

@@ -125,7 +125,7 @@ pub(crate) async fn run(
     emulator.shutdown().await;
     summary::warn_lost(delivery.as_ref());
     Ok(summary::delivery_exit(
-        summary::exit_for(&end),
+        summary::exit_for(&end, true),
         delivery.as_ref(),
         args.require_delivery,
     ))

@@ -75,6 +75,7 @@ pub(crate) async fn run(
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Exit, Fail> {
     let spec = spec(args)?;
+    let stop_lists_files = spec.start.as_ref().is_none_or(lists_files);
     for (name, value) in [
         ("--poll-interval", args.poll_interval),
         ("--recovery-window", args.recovery_window),
@@ -102,7 +103,7 @@ pub(crate) async fn run(
         args.events,
     );
     summary::warn_lost(delivery.as_ref());
-    let mut exit = summary::exit_for(&end);
+    let mut exit = summary::exit_for(&end, stop_lists_files);
     if exit == Exit::Failed
         && let Some(before) = tally.exit_before_acquired()
     {
@@ -112,7 +113,7 @@ pub(crate) async fn run(
         let reason = match &end.reason {
             Some(reason) => reason.as_str(),
             None if end.state == SessionState::Stopped => {
-                "the stop answer named no file: check the storage (screenshot-only recordings list none)"
+                "the stop answer named no file: check the storage and the recording's subscriptions"
             }
             None => "no reason given",
         };
@@ -129,6 +130,12 @@ pub(crate) async fn run(
         delivery.as_ref(),
         args.require_delivery,
     ))
+}
+
+/// Whether the stop answer of a task started with `start` lists its files: a
+/// screenshot-only task's answer carries its upload status alone.
+fn lists_files(start: &StartClientRequest) -> bool {
+    start.recording_file_config.is_some() || start.snapshot_config.is_none()
 }
 
 /// The session `args` describe. Both request bodies, the channel and the uid are

@@ -10,11 +10,12 @@ use crate::exit::{Exit, Fail};
 use crate::report::Tally;
 use crate::session::SessionEnd;
 
-/// The exit code of a session that ended as `end` says: 0 only for a stop whose
-/// answer named files.
-pub(crate) fn exit_for(end: &SessionEnd) -> Exit {
+/// The exit code of a session that ended as `end` says: 0 for a stop whose answer
+/// named files, or for one whose answer never lists them (`stop_lists_files` false:
+/// screenshots only, whose stop answer carries just the upload status).
+pub(crate) fn exit_for(end: &SessionEnd, stop_lists_files: bool) -> Exit {
     match end.state {
-        SessionState::Stopped if end.files.is_empty() => Exit::NoData,
+        SessionState::Stopped if stop_lists_files && end.files.is_empty() => Exit::NoData,
         SessionState::Stopped => Exit::Ok,
         SessionState::StoppedNoData => Exit::NoData,
         SessionState::Lost => Exit::Lost,

@@ -63,6 +63,8 @@ pub(crate) struct Tally {
     pub(crate) acquired: bool,
     /// The last classified failure.
     pub(crate) last_failure: Option<FailureReport>,
+    /// Whether start was withheld because the journal could not record it.
+    pub(crate) start_withheld: bool,
 }
 
 /// The running reporter: its sink, its counts and the task that prints.
@@ -104,6 +106,13 @@ impl Reporter {
                             break;
                         }
                     };
+                    if let EventKind::JournalFailed { error, .. } = &event.kind {
+                        // Whatever the event format: a task may be missing from
+                        // the journal after a crash.
+                        eprintln!(
+                            "warning: {error}; after a crash, `cloudrec recover` may not know of this task"
+                        );
+                    }
                     let snapshot = {
                         let mut tally = tally.lock().unwrap_or_else(PoisonError::into_inner);
                         count(&mut tally, &event);
@@ -195,6 +204,9 @@ fn count(tally: &mut Tally, event: &Event) {
         EventKind::StatusPolled { status, files } => {
             tally.status = Some(*status);
             tally.files = *files;
+        }
+        EventKind::JournalFailed { start_withheld, .. } => {
+            tally.start_withheld |= *start_withheld;
         }
         _ => {}
     }
@@ -293,6 +305,18 @@ pub(crate) fn pretty(event: &Event, started: Instant) -> String {
                 status_name(*status)
             )
         }
+        EventKind::JournalFailed {
+            entry,
+            start_withheld,
+            error,
+        } => {
+            let then = if *start_withheld {
+                "; start was not sent"
+            } else {
+                ""
+            };
+            format!("{entry} entry not written: {error}{then}")
+        }
         _ => String::new(),
     };
     let sid = event
@@ -309,8 +333,13 @@ pub(crate) fn pretty(event: &Event, started: Instant) -> String {
 
 impl Tally {
     /// The exit code of a session that failed before the service gave it a
-    /// resource: what the last failure says (no answer, credentials, request).
+    /// resource: what the last failure says (no answer, credentials, request);
+    /// or whose start was withheld because the journal could not record it
+    /// (bad input: the journal path).
     pub(crate) fn exit_before_acquired(&self) -> Option<Exit> {
+        if self.start_withheld {
+            return Some(Exit::Input);
+        }
         if self.acquired {
             return None;
         }

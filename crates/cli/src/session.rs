@@ -100,11 +100,14 @@ pub(crate) fn recorder<E: EventSink + 'static>(
     let recorder = Recorder::new(client, Arc::new(TokioSpawn), config);
     Ok(match journal {
         Some(path) => {
-            let journal = FileJournal::open(path).map_err(|error| {
-                Fail::input(format!(
-                    "cannot open --journal {path}: {error}; give a writable file path"
-                ))
-            })?;
+            let journal = FileJournal::open(path)
+                .map_err(|error| Fail::input(format!("cannot use --journal {path}: {error}")))?;
+            if let Some(torn) = journal.torn_tail() {
+                eprintln!(
+                    "warning: journal {path}: its last line ({} byte(s), line {}) was torn by a crash mid-write and was cut off; nothing before it was lost",
+                    torn.bytes, torn.line
+                );
+            }
             recorder.with_journal(Arc::new(journal))
         }
         None => recorder,

@@ -177,6 +177,17 @@ pub enum EventKind {
         /// How many files the task has reported so far.
         files: usize,
     },
+    /// The journal could not be written: after a crash, `recover` may not know
+    /// of this session's task.
+    JournalFailed {
+        /// The entry that was not written (`intent`, `live`, `done`, `dropped`).
+        entry: &'static str,
+        /// Whether start was withheld because of it (the session ends without a
+        /// task).
+        start_withheld: bool,
+        /// What failed.
+        error: String,
+    },
 }
 
 impl EventKind {
@@ -190,6 +201,7 @@ impl EventKind {
             Self::CallFailed(report) => format!("error.{}", report.resolution.as_str()),
             Self::StateChanged { to, .. } => format!("session.{}", to.as_str()),
             Self::StatusPolled { .. } => "session.status".to_owned(),
+            Self::JournalFailed { .. } => "journal.failed".to_owned(),
         }
     }
 

@@ -90,17 +90,17 @@ pub use explain::{Explanation, MatchedRow, explain};
 pub use failover::{FailoverPlan, Host, Region, Suffix};
 pub use failure::{Failure, FailureKind};
 pub use ha_window::{RecoveryWindow, Verdict};
+pub use journal::{Entry, Intent, Journal, JournalError, JournalTask, Ledger, MemoryJournal};
 #[cfg(feature = "file-journal")]
-pub use journal::FileJournal;
-pub use journal::{Journal, JournalError, MemoryJournal};
+pub use journal::{FileJournal, TornTail};
 pub use outcome::{Outcome, Reply, classify_reply};
 pub use policy::{GiveUpReason, Next, RetryPolicy};
 pub use policy_error::PolicyError;
 pub use rate::{Admission, Permit, RateLimiter, TaskLimit};
 pub use recorder::{
-    Found, LeakPolicy, Recorder, RecorderConfig, Recovered, RecoveryPolicy, RecoveryReport,
-    SessionError, SessionHandle, SessionId, SessionReport, SessionSpec, ShutdownReport, Spawn,
-    Unstopped,
+    Found, IntentFound, LeakPolicy, Recorder, RecorderConfig, Recovered, RecoveryPolicy,
+    RecoveryReport, ResolvedIntent, SessionError, SessionHandle, SessionId, SessionReport,
+    SessionSpec, ShutdownReport, Spawn, Unstopped, missing_verdict,
 };
 pub use resolution::Resolution;
 pub use session::{

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use cloudrec_core::testing::{EventLog, FakeService, Fault, Sim, SimClock, Trigger};
 use cloudrec_core::{
-    Client, Clock, End, Found, Journal, LeakPolicy, MemoryJournal, Recorder, RecorderConfig,
-    RecoveryPolicy, SessionConfig, SessionSpec, SessionState, Spawn, StopMode,
+    Client, Clock, End, Entry, EventKind, Found, Journal, JournalError, LeakPolicy, Ledger,
+    MemoryJournal, Recorder, RecorderConfig, Recovered, RecoveryPolicy, SessionConfig, SessionSpec,
+    SessionState, Spawn, StopMode,
 };
 use cloudrec_types::{
     AppId, Cname, Endpoint, MixedVideoLayout, Mode, StartClientRequest, StorageConfig,
@@ -212,23 +213,63 @@ fn a_restarted_process_recovers_and_stops_the_orphans() {
     let recorder = world.recorder(RecorderConfig::default());
     let report = world
         .sim
-        .run(async move {
-            clock.sleep(Duration::from_secs(60)).await;
-            recorder.recover(RecoveryPolicy::Stop).await
+        .run({
+            let recorder = recorder.clone();
+            let clock = clock.clone();
+            async move {
+                clock.sleep(Duration::from_secs(60)).await;
+                recorder.recover(RecoveryPolicy::Stop).await.unwrap()
+            }
         })
         .unwrap();
     assert_eq!(report.tasks.len(), 3);
-    let found_gone = report
+    // A 404 may be a failover: the task that exited stays in the journal,
+    // inside the recovery window counted from this first 404.
+    let missing: Vec<_> = report
         .tasks
         .iter()
-        .filter(|t| t.found == Found::Gone)
-        .count();
-    assert_eq!(found_gone, 1);
-    for recovered in report.tasks.iter().filter(|t| t.found != Found::Gone) {
+        .filter(|t| matches!(t.found, Found::Recovering { .. }))
+        .collect();
+    assert_eq!(missing.len(), 1, "{:?}", report.tasks);
+    assert_eq!(missing[0].task.sid.as_str(), gone);
+    let Found::Recovering { since, remaining } = missing[0].found else {
+        unreachable!()
+    };
+    assert_eq!(remaining, Duration::from_secs(90));
+    for recovered in report.tasks.iter().filter(|t| t.stopped.is_some()) {
         let stopped = recovered.stopped.as_ref().expect("stopped");
         assert!(matches!(stopped.end, End::Stopped { .. }), "{stopped:?}");
     }
+    assert_eq!(
+        report.tasks.iter().filter(|t| t.stopped.is_some()).count(),
+        2
+    );
     assert!(world.fake.live_tasks().is_empty());
+    assert_eq!(world.journal.live().unwrap().len(), 1);
+
+    // A second recovery continues the count: 30 s on, 60 s are left; past the
+    // window, the task is gone and leaves the journal.
+    let (again, last) = world
+        .sim
+        .run(async move {
+            clock.sleep(Duration::from_secs(30)).await;
+            let again = recorder.recover(RecoveryPolicy::Stop).await.unwrap();
+            clock.sleep(Duration::from_secs(60)).await;
+            let last = recorder.recover(RecoveryPolicy::Stop).await.unwrap();
+            (again, last)
+        })
+        .unwrap();
+    assert!(
+        matches!(again.tasks[..], [Recovered { found: Found::Recovering { since: s, remaining }, .. }]
+            if s == since && remaining < Duration::from_secs(61) && remaining > Duration::from_secs(55)),
+        "{:?}",
+        again.tasks
+    );
+    assert!(
+        matches!(last.tasks[..], [Recovered { found: Found::Gone { since: s, .. }, .. }] if s == since),
+        "{:?}",
+        last.tasks
+    );
     assert!(world.journal.live().unwrap().is_empty());
 }
 
@@ -250,7 +291,7 @@ fn recover_can_resume_supervision() {
     let report = world
         .sim
         .run(async move {
-            let mut report = recorder.recover(RecoveryPolicy::Resume).await;
+            let mut report = recorder.recover(RecoveryPolicy::Resume).await.unwrap();
             let handle = report.resumed.pop().expect("resumed");
             assert_eq!(handle.state(), Some(SessionState::Running));
             handle.stop().await
@@ -368,4 +409,108 @@ fn the_task_limit_makes_extra_sessions_wait_for_a_slot() {
         .unwrap();
     assert!(reports.iter().all(|r| matches!(r.end, End::Stopped { .. })));
     assert!(world.fake.live_tasks().is_empty());
+}
+
+/// A journal whose writes of one kind of entry fail, as on a full disk.
+struct FailingJournal {
+    fails_on: &'static str,
+    inner: MemoryJournal,
+}
+
+impl Journal for FailingJournal {
+    fn write(&self, entry: &Entry) -> Result<(), JournalError> {
+        if entry.op() == self.fails_on {
+            return Err(JournalError::Io {
+                op: "append",
+                path: "full.jsonl".into(),
+                source: std::io::Error::from_raw_os_error(28),
+            });
+        }
+        self.inner.write(entry)
+    }
+
+    fn ledger(&self) -> Result<Ledger, JournalError> {
+        self.inner.ledger()
+    }
+}
+
+fn journal_failures(events: &EventLog) -> Vec<(&'static str, bool)> {
+    events
+        .events()
+        .into_iter()
+        .filter_map(|event| match event.kind {
+            EventKind::JournalFailed {
+                entry,
+                start_withheld,
+                ..
+            } => Some((entry, start_withheld)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_start_the_journal_cannot_record_is_not_sent() {
+    let world = World::new();
+    let journal = Arc::new(FailingJournal {
+        fails_on: "intent",
+        inner: MemoryJournal::new(),
+    });
+    let recorder = world
+        .recorder(RecorderConfig::default())
+        .with_journal(journal);
+    let report = world
+        .sim
+        .run(async move { recorder.start_session(spec(1)).finished().await })
+        .unwrap();
+    match &report.end {
+        End::Failed { why } => assert!(why.contains("journal"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(world.fake.calls_of(Endpoint::Start), 0);
+    assert!(world.fake.live_tasks().is_empty());
+    assert_eq!(journal_failures(&world.events), [("intent", true)]);
+}
+
+#[test]
+fn a_journal_failure_after_start_is_an_event_and_the_recording_goes_on() {
+    let world = World::new();
+    let journal = Arc::new(FailingJournal {
+        fails_on: "live",
+        inner: MemoryJournal::new(),
+    });
+    let recorder = world
+        .recorder(RecorderConfig::default())
+        .with_journal(journal.clone());
+    let report = world
+        .sim
+        .run(async move {
+            let handle = recorder.start_session(spec(1));
+            handle.running().await.expect("running");
+            // The intent entry still names the resource for `recover`.
+            assert_eq!(journal.ledger().unwrap().intents().len(), 1);
+            handle.stop().await
+        })
+        .unwrap();
+    assert!(matches!(report.end, End::Stopped { .. }), "{report:?}");
+    assert_eq!(journal_failures(&world.events), [("live", false)]);
+}
+
+#[test]
+fn the_intent_is_written_before_start_and_resolved_by_the_live_entry() {
+    let world = World::new();
+    let recorder = world.recorder(RecorderConfig::default());
+    let journal = world.journal.clone();
+    world
+        .sim
+        .run(async move {
+            let handle = recorder.start_session(spec(1));
+            let task = handle.running().await.expect("running");
+            let ledger = journal.ledger().unwrap();
+            assert!(ledger.intents().is_empty(), "{ledger:?}");
+            assert_eq!(ledger.tasks()[0].task, task);
+            handle.stop().await
+        })
+        .unwrap();
+    assert!(world.journal.ledger().unwrap().is_empty());
 }

@@ -359,7 +359,7 @@ async fn two_hundred_sessions_under_random_faults_leave_no_task() {
     // What an application does with them later: recover stops what still runs.
     emulator.clear_faults();
     tokio::time::sleep(scaled(200.0)).await;
-    let recovered = recorder.recover(RecoveryPolicy::Stop).await;
+    let recovered = recorder.recover(RecoveryPolicy::Stop).await.unwrap();
     assert_eq!(recovered.tasks.len(), journalled.len());
     assert!(
         live_tasks(&emulator).is_empty(),
@@ -430,7 +430,7 @@ async fn kill_and_recover() {
     let journal = Arc::new(FileJournal::open(&journal_path).unwrap());
     assert_eq!(journal.live().unwrap().len(), 3);
     let recorder = recorder(&emulator.base_url(), &config).with_journal(journal.clone());
-    let report = recorder.recover(RecoveryPolicy::Stop).await;
+    let report = recorder.recover(RecoveryPolicy::Stop).await.unwrap();
     assert_eq!(report.tasks.len(), 3);
     for task in &report.tasks {
         let stopped = task.stopped.as_ref().expect("stopped");

@@ -1,3 +1,5 @@
+//! Fault rules: which calls they match and what they do to them.
+
 use cloudrec_types::Endpoint;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -68,6 +70,10 @@ pub enum FaultAction {
     Hang,
     /// Close the connection without answering.
     Close,
+    /// Carry out the call (a start starts its task, a stop stops it), then
+    /// close the connection without answering: what a client sees when the
+    /// service acted and the answer was lost.
+    ApplyThenDrop,
     /// Put the call's task into a high-availability recovery window: for this many
     /// seconds of emulator time query, update, updateLayout and stop answer
     /// 404 code 404 while the task keeps recording. On start it applies to the new
@@ -128,6 +134,12 @@ impl FaultRule {
     /// A rule that closes the connection of calls of `endpoint`.
     pub fn close(endpoint: Option<Endpoint>) -> Self {
         Self::new(endpoint, FaultAction::Close)
+    }
+
+    /// A rule that carries out calls of `endpoint` and then closes the
+    /// connection without answering.
+    pub fn apply_then_drop(endpoint: Option<Endpoint>) -> Self {
+        Self::new(endpoint, FaultAction::ApplyThenDrop)
     }
 
     /// A rule that opens a recovery window of `seconds` (emulator time) on the
@@ -329,6 +341,13 @@ mod tests {
         let list = format!("[{text},{text}]");
         assert_eq!(FaultRule::list_from_json(&list).unwrap().len(), 2);
         assert!(FaultRule::list_from_json(r#"{"action":{"kind":"explode"}}"#).is_err());
+        assert_eq!(
+            FaultRule::list_from_json(
+                r#"{"endpoint":"start","action":{"kind":"apply_then_drop"}}"#
+            )
+            .unwrap(),
+            vec![FaultRule::apply_then_drop(Some(Endpoint::Start))]
+        );
         assert!(
             FaultRule::list_from_json(r#"{"probability":2,"action":{"kind":"hang"}}"#).is_err()
         );

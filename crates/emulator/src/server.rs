@@ -230,6 +230,12 @@ pub(crate) async fn handle(
             shared.lock().log_outcome(seq, None, Some("close"));
             return Err(CloseConnection);
         }
+        FaultAction::ApplyThenDrop => {
+            let mut state = shared.lock();
+            let reply = dispatch(&mut state, &call, None);
+            state.log_outcome(seq, Some(reply.status), Some("apply_then_drop"));
+            return Err(CloseConnection);
+        }
         FaultAction::Delay { ms } => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
             "delay"

@@ -156,6 +156,60 @@ async fn close_drops_the_connection_without_answer() {
 }
 
 #[tokio::test]
+async fn apply_then_drop_carries_out_start_and_stop_but_never_answers() {
+    let emulator = start(fast());
+    let client = Client::new(&emulator);
+    let rid = client.acquire_id("room", "1", 0).await;
+    emulator.inject(FaultRule::apply_then_drop(Some(Endpoint::Start)).times(1));
+    let body = json!({"cname": "room", "uid": "1", "clientRequest": minimal_start("mix")});
+    let dropped = client
+        .raw(
+            "POST",
+            &client.api(&format!("/resourceid/{rid}/mode/mix/start")),
+            Some("application/json"),
+            serde_json::to_vec(&body).unwrap(),
+        )
+        .await;
+    assert!(
+        dropped.is_err(),
+        "the start was answered: {:?}",
+        dropped.map(|a| a.status)
+    );
+    // The start took effect: the task runs, and starting again names it.
+    let tasks = emulator.tasks();
+    assert_eq!(tasks.len(), 1);
+    let again = client.start(&rid, "mix", "room", "1", &json!({})).await;
+    assert_eq!((again.status, again.body["code"].as_i64()), (201, Some(7)));
+    assert_eq!(again.body["sid"].as_str(), Some(tasks[0].sid.as_str()));
+    let task = Task {
+        rid,
+        sid: tasks[0].sid.clone(),
+        mode: "mix".to_owned(),
+        cname: "room".to_owned(),
+        uid: "1".to_owned(),
+    };
+    emulator.inject(FaultRule::apply_then_drop(Some(Endpoint::Stop)).times(1));
+    let stop = json!({"cname": "room", "uid": "1", "clientRequest": {}});
+    let dropped = client
+        .raw(
+            "POST",
+            &client.task_path(&task, "stop"),
+            Some("application/json"),
+            serde_json::to_vec(&stop).unwrap(),
+        )
+        .await;
+    assert!(dropped.is_err(), "the stop was answered");
+    assert!(emulator.tasks().is_empty(), "the stop did not take effect");
+    let logged: Vec<_> = emulator
+        .request_log()
+        .into_iter()
+        .filter(|r| r.fault.as_deref() == Some("apply_then_drop"))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(logged, [Some(200), Some(200)]);
+}
+
+#[tokio::test]
 async fn nth_times_and_task_filters_pick_the_calls() {
     let emulator = start(fast());
     let client = Client::new(&emulator);

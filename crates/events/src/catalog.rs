@@ -88,6 +88,11 @@ pub fn every_kind() -> Vec<Event> {
         status: 5,
         files: 2,
     });
+    kinds.push(EventKind::JournalFailed {
+        entry: "live",
+        start_withheld: false,
+        error: "journal append failed on /var/lib/app/cloudrec.jsonl: No space left on device (os error 28)".to_owned(),
+    });
     kinds
         .into_iter()
         .zip(0u64..)

@@ -10,6 +10,7 @@ mod builder;
 mod error;
 mod outcome;
 mod path;
+mod probe;
 mod task;
 
 use std::sync::{Arc, Mutex, PoisonError};

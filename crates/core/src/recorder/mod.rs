@@ -27,7 +27,9 @@ use crate::{
     SessionConfig, SessionState, TaskLimit, TaskRef, Transport,
 };
 
-pub use recover::{Found, Recovered, RecoveryPolicy, RecoveryReport};
+pub use recover::{
+    Found, IntentFound, Recovered, RecoveryPolicy, RecoveryReport, ResolvedIntent, missing_verdict,
+};
 pub use spawn::Spawn;
 
 use crate::jitter::JitterSource;

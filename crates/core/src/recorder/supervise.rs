@@ -11,9 +11,12 @@ use cloudrec_types::{
 use super::chan::{Raced, Receiver, Sender, race};
 use super::status::StatusCell;
 use super::{Command, Inner, LeakPolicy, SessionError, SessionId, SessionReport, SessionSpec};
+use cloudrec_types::ResourceId;
+
 use crate::{
-    Action, Answer, CallError, Clock, End, Event, EventKind, EventSink, Input, Polled, Session,
-    StartOutcome, Started, StopAnswer, StopOutcome, Subject, TaskIds, TaskRef, Transport,
+    Action, Answer, CallError, Clock, End, Entry, Event, EventKind, EventSink, Input, Intent,
+    JournalError, Polled, Session, StartOutcome, Started, StopAnswer, StopOutcome, Subject,
+    TaskIds, TaskRef, Transport,
 };
 
 /// The client's error as the machine's answer.
@@ -47,6 +50,8 @@ pub(crate) struct Supervisor<T, C, E> {
     session: Session,
     status: Arc<StatusCell>,
     journalled: Vec<TaskRef>,
+    /// Resources on which an intent was journalled before start.
+    intents: Vec<ResourceId>,
     inbox: Receiver<Command>,
     reports: Sender<SessionReport>,
     pub(crate) admitted: bool,
@@ -69,6 +74,7 @@ impl<T, C, E> Supervisor<T, C, E> {
             session,
             status,
             journalled: Vec::new(),
+            intents: Vec::new(),
             inbox,
             reports,
             admitted: false,
@@ -148,6 +154,12 @@ where
                         input = Input::Started(Answer::Invalid(why.into()));
                         continue;
                     };
+                    if let Err(error) = self.journal_intent(&resource_id, uid) {
+                        // The task would be invisible to `recover` after a crash.
+                        let why = format!("the journal could not record it: {error}");
+                        input = Input::Started(Answer::Invalid(why));
+                        continue;
+                    }
                     let request = StartRequest::new(self.spec.cname.clone(), uid, body);
                     let result =
                         Box::pin(client.start(&resource_id, &self.spec.mode, &request)).await;
@@ -305,6 +317,47 @@ where
         }
     }
 
+    /// Journals that start is about to be sent on `resource_id`; an error means
+    /// start must not be sent.
+    fn journal_intent(
+        &mut self,
+        resource_id: &ResourceId,
+        uid: cloudrec_types::Uid,
+    ) -> Result<(), JournalError> {
+        let Some(journal) = self.inner.journal() else {
+            return Ok(());
+        };
+        let intent = Intent {
+            resource_id: resource_id.clone(),
+            mode: self.spec.mode.clone(),
+            cname: self.spec.cname.clone(),
+            uid,
+            at: self.inner.client.clock().wall(),
+        };
+        match journal.write(&Entry::Intent(intent)) {
+            Ok(()) => {
+                if !self.intents.contains(resource_id) {
+                    self.intents.push(resource_id.clone());
+                }
+                Ok(())
+            }
+            Err(error) => {
+                self.journal_failed("intent", &error, true);
+                Err(error)
+            }
+        }
+    }
+
+    /// Reports a journal write that failed, as a log line and an event.
+    fn journal_failed(&self, entry: &'static str, error: &JournalError, start_withheld: bool) {
+        tracing::error!(session = %self.id, entry, error = %error, "could not write the journal");
+        self.emit(EventKind::JournalFailed {
+            entry,
+            start_withheld,
+            error: error.to_string(),
+        });
+    }
+
     /// Publishes transitions as events, updates the shared status, and
     /// journals a newly started task.
     fn publish(&mut self) {
@@ -316,7 +369,7 @@ where
             if let Some(journal) = self.inner.journal()
                 && let Err(error) = journal.add(task)
             {
-                tracing::error!(session = %self.id, error = %error, "could not journal a live task");
+                self.journal_failed("live", &error, false);
             }
             self.journalled.push(task.clone());
         }
@@ -370,7 +423,20 @@ where
                 if !unconfirmed.iter().any(|t| t.sid == task.sid)
                     && let Err(error) = journal.remove(&task.sid)
                 {
-                    tracing::error!(session = %self.id, error = %error, "could not remove a stopped task from the journal");
+                    self.journal_failed("done", &error, false);
+                }
+            }
+            // An intent stays only where a task may run that the journal does
+            // not name: a start whose every answer was lost.
+            let uncertain = self.session.uncertain();
+            for resource_id in &self.intents {
+                if !uncertain.contains(resource_id)
+                    && !unconfirmed.iter().any(|t| &t.resource_id == resource_id)
+                    && let Err(error) = journal.write(&Entry::Dropped {
+                        resource_id: resource_id.clone(),
+                    })
+                {
+                    self.journal_failed("dropped", &error, false);
                 }
             }
         }

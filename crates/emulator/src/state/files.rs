@@ -60,6 +60,15 @@ impl Task {
             .unwrap_or(2)
     }
 
+    /// `recordingConfig.streamMode`: `default`, `standard` (adds a merged audio and
+    /// video M3U8 per uid) or `original`.
+    fn stream_mode(&self) -> &str {
+        self.client_request
+            .pointer("/recordingConfig/streamMode")
+            .and_then(Value::as_str)
+            .unwrap_or("default")
+    }
+
     /// The uids whose files an individual recording has.
     fn recorded_uids(&self) -> Vec<String> {
         let recording = self.client_request.get("recordingConfig");
@@ -108,12 +117,21 @@ impl Task {
                     1 => &["video"],
                     _ => &["audio", "video"],
                 };
+                let merged = self.stream_mode() == "standard" && tracks.len() == 2;
                 let mut files = Vec::new();
                 for uid in self.recorded_uids() {
                     for track in tracks {
                         files.push((
                             format!("{base}__uid_s_{uid}__uid_e_{track}.m3u8"),
                             *track,
+                            uid.clone(),
+                            false,
+                        ));
+                    }
+                    if merged {
+                        files.push((
+                            format!("{base}__uid_s_{uid}__uid_e_av.m3u8"),
+                            "audio_and_video",
                             uid.clone(),
                             false,
                         ));

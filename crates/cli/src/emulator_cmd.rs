@@ -32,6 +32,10 @@ pub(crate) struct EmulatorArgs {
     /// A JSON file with fault rules (one rule or an array) to install at start.
     #[arg(long)]
     faults: Option<String>,
+    /// Answer 400 code 2 naming any request field the service does not document
+    /// (catches misspelt keys, which the service silently ignores).
+    #[arg(long)]
+    strict_fields: bool,
 }
 
 pub(crate) async fn run(args: &EmulatorArgs) -> Result<Exit, Fail> {
@@ -72,6 +76,7 @@ pub(crate) async fn run(args: &EmulatorArgs) -> Result<Exit, Fail> {
         customer_secret: Secret::new(secret.clone()),
         time_scale: args.time_scale,
         faults,
+        strict_fields: args.strict_fields,
         ..EmulatorConfig::default()
     };
     let fault_count = config.faults.len();
@@ -97,6 +102,7 @@ pub(crate) async fn run(args: &EmulatorArgs) -> Result<Exit, Fail> {
     // default), so echoing it here reveals nothing.
     println!("  customer secret: {secret}");
     println!("  fault rules:     {fault_count}");
+    println!("  strict fields:   {}", args.strict_fields);
     println!(
         "  admin api:       {base_url}/_emulator/tasks, /_emulator/faults, /_emulator/requests"
     );

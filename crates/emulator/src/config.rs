@@ -66,6 +66,9 @@ pub struct EmulatorConfig {
     pub hang_limit: Duration,
     /// How many requests the request log keeps (oldest dropped first).
     pub request_log_capacity: usize,
+    /// Refuse request fields that the service does not document with 400 code 2
+    /// naming them, so a misspelt key fails a test instead of being ignored.
+    pub strict_fields: bool,
     /// Fault rules installed at start.
     pub faults: Vec<FaultRule>,
 }
@@ -93,6 +96,7 @@ impl Default for EmulatorConfig {
             exit_linger: Duration::from_secs(60),
             hang_limit: Duration::from_secs(600),
             request_log_capacity: 10_000,
+            strict_fields: false,
             faults: Vec::new(),
         }
     }

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::fault::{FaultAction, FaultRule};
 use crate::state::{FaultDecision, Reply, State, TaskSelector};
+use crate::validate;
 
 /// The largest request body read.
 const MAX_BODY: usize = 1 << 20;
@@ -334,6 +335,11 @@ fn dispatch(state: &mut State, call: &Call<'_>, recovery_for_new_task: Option<Du
         };
         return Reply::service(400, 2, reason);
     };
+    if state.config.strict_fields
+        && let Err(refusal) = validate::documented_fields_only(*endpoint, json_body)
+    {
+        return Reply::refusal(refusal);
+    }
     match endpoint {
         Endpoint::Acquire => state.acquire(json_body),
         Endpoint::Start => {

@@ -49,7 +49,7 @@ impl Reply {
         Self::new(status, json!({ "code": code, "reason": reason }))
     }
 
-    pub(super) fn refusal(refusal: Refusal) -> Self {
+    pub(crate) fn refusal(refusal: Refusal) -> Self {
         match refusal {
             Refusal::InvalidParam(reason) => Self::service(400, 2, &reason),
             Refusal::InvalidChannelName => Self::service(400, 401, "invalid_channel_name"),

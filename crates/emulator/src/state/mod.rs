@@ -7,7 +7,7 @@ mod reply;
 mod request_log;
 mod task;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use cloudrec_types::{Endpoint, Mode};
@@ -18,7 +18,8 @@ use crate::fault::{ActiveRule, CallInfo, FaultAction, FaultRule};
 
 use gateway::{Bucket, basic_authorization};
 pub(crate) use reply::Reply;
-pub use request_log::RequestRecord;
+use request_log::RequestLog;
+pub use request_log::{RequestLogPage, RequestLogStats, RequestRecord};
 use task::{Task, later};
 pub use task::{TaskSelector, TaskView};
 
@@ -40,8 +41,7 @@ pub(crate) struct State {
     tasks: HashMap<String, Task>,
     channels: HashMap<String, u32>,
     faults: Vec<ActiveRule>,
-    log: VecDeque<RequestRecord>,
-    seq: u64,
+    log: RequestLog,
     bucket: Bucket,
     /// The `Authorization` value of the configured credentials.
     expected_auth: String,
@@ -69,8 +69,7 @@ impl State {
             tasks: HashMap::new(),
             channels: HashMap::new(),
             faults,
-            log: VecDeque::new(),
-            seq: 0,
+            log: RequestLog::default(),
             bucket: Bucket {
                 tokens,
                 last: Instant::now(),

@@ -1,6 +1,7 @@
 //! `cloudrec emulator`: a local Cloud Recording service for tests, until Ctrl-C.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::Args;
 use cloudrec_emulator::{
@@ -32,6 +33,34 @@ pub(crate) struct EmulatorArgs {
     /// A JSON file with fault rules (one rule or an array) to install at start.
     #[arg(long)]
     faults: Option<String>,
+    /// Answer 400 code 2 naming any request field the service does not document
+    /// (catches misspelt keys, which the service silently ignores).
+    #[arg(long)]
+    strict_fields: bool,
+    /// Seconds a client may take to send a request's headers once it began.
+    #[arg(long, default_value_t = 10.0)]
+    header_read_timeout: f64,
+    /// Seconds a connection may stay open with no request in progress.
+    #[arg(long, default_value_t = 60.0)]
+    idle_timeout: f64,
+    /// The most connections served at once; one more is answered 503 and closed.
+    #[arg(long, default_value_t = 1024)]
+    max_connections: usize,
+    /// The most bytes the request log holds (oldest entries dropped first).
+    #[arg(long, default_value_t = 8 << 20)]
+    request_log_bytes: usize,
+}
+
+/// A positive number of seconds given to `flag`, or the error naming it.
+fn seconds(flag: &str, value: f64) -> Result<Duration, Fail> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|duration| !duration.is_zero())
+        .ok_or_else(|| {
+            Fail::input(format!(
+                "invalid {flag} {value}: give a number of seconds above 0"
+            ))
+        })
 }
 
 pub(crate) async fn run(args: &EmulatorArgs) -> Result<Exit, Fail> {
@@ -66,12 +95,22 @@ pub(crate) async fn run(args: &EmulatorArgs) -> Result<Exit, Fail> {
         }
         None => Vec::new(),
     };
+    let header_read_timeout = seconds("--header-read-timeout", args.header_read_timeout)?;
+    let idle_timeout = seconds("--idle-timeout", args.idle_timeout)?;
+    if args.max_connections == 0 {
+        return Err(Fail::input("invalid --max-connections 0: give at least 1"));
+    }
     let config = EmulatorConfig {
         app_id,
         customer_id: args.customer_id.clone(),
         customer_secret: Secret::new(secret.clone()),
         time_scale: args.time_scale,
         faults,
+        strict_fields: args.strict_fields,
+        header_read_timeout,
+        idle_timeout,
+        max_connections: args.max_connections,
+        request_log_max_bytes: args.request_log_bytes,
         ..EmulatorConfig::default()
     };
     let fault_count = config.faults.len();
@@ -97,8 +136,9 @@ pub(crate) async fn run(args: &EmulatorArgs) -> Result<Exit, Fail> {
     // default), so echoing it here reveals nothing.
     println!("  customer secret: {secret}");
     println!("  fault rules:     {fault_count}");
+    println!("  strict fields:   {}", args.strict_fields);
     println!(
-        "  admin api:       {base_url}/_emulator/tasks, /_emulator/faults, /_emulator/requests"
+        "  admin api:       {base_url}/_emulator/tasks, /_emulator/faults, /_emulator/requests, /_emulator/connections"
     );
     println!(
         "use it with: export CLOUDREC_BASE_URL={base_url} CLOUDREC_APP_ID={} CLOUDREC_CUSTOMER_ID={} CLOUDREC_CUSTOMER_SECRET=...",

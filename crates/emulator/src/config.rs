@@ -1,3 +1,5 @@
+//! How an emulator is configured: from Rust or from JSON.
+
 use std::time::Duration;
 
 use cloudrec_types::{AppId, Secret};
@@ -66,6 +68,26 @@ pub struct EmulatorConfig {
     pub hang_limit: Duration,
     /// How many requests the request log keeps (oldest dropped first).
     pub request_log_capacity: usize,
+    /// How many bytes the request log's entries may count in all (oldest
+    /// dropped first); each entry counts its fixed size and its text.
+    pub request_log_max_bytes: usize,
+    /// The longest path kept in a log entry, in bytes; the rest is cut off and
+    /// counted in the entry's `path_truncated_bytes`.
+    pub request_log_max_path: usize,
+    /// How long a client may take to send a request's headers once it sent
+    /// their first byte (real time); then the connection is closed.
+    #[serde(deserialize_with = "seconds")]
+    pub header_read_timeout: Duration,
+    /// How long a connection may stay open with no request in progress (real
+    /// time), before its first request or between two; then it is closed.
+    #[serde(deserialize_with = "seconds")]
+    pub idle_timeout: Duration,
+    /// The most connections served at once; one more is answered 503 with a
+    /// message naming this limit, then closed.
+    pub max_connections: usize,
+    /// Refuse request fields that the service does not document with 400 code 2
+    /// naming them, so a misspelt key fails a test instead of being ignored.
+    pub strict_fields: bool,
     /// Fault rules installed at start.
     pub faults: Vec<FaultRule>,
 }
@@ -93,6 +115,12 @@ impl Default for EmulatorConfig {
             exit_linger: Duration::from_secs(60),
             hang_limit: Duration::from_secs(600),
             request_log_capacity: 10_000,
+            request_log_max_bytes: 8 << 20,
+            request_log_max_path: 1024,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 1024,
+            strict_fields: false,
             faults: Vec::new(),
         }
     }
@@ -121,6 +149,16 @@ impl EmulatorConfig {
         if self.slice_duration.is_zero() || self.mp4_split.is_zero() {
             return Err(EmulatorError::InvalidConfig(
                 "slice_duration and mp4_split must be above 0 seconds".to_owned(),
+            ));
+        }
+        if self.header_read_timeout.is_zero() || self.idle_timeout.is_zero() {
+            return Err(EmulatorError::InvalidConfig(
+                "header_read_timeout and idle_timeout must be above 0 seconds".to_owned(),
+            ));
+        }
+        if self.max_connections == 0 {
+            return Err(EmulatorError::InvalidConfig(
+                "max_connections must be at least 1".to_owned(),
             ));
         }
         for rule in &self.faults {

@@ -49,6 +49,9 @@
 //! |---|---|---|
 //! | `GET /_emulator/tasks` | | live tasks as [`TaskView`]s |
 //! | `GET /_emulator/requests` | | the request log as [`RequestRecord`]s |
+//! | `GET /_emulator/requests?after=N&limit=M` | | one [`RequestLogPage`] |
+//! | `GET /_emulator/requests/stats` | | the [`RequestLogStats`] |
+//! | `GET /_emulator/connections` | | the [`ConnectionStats`] |
 //! | `GET /_emulator/faults` | | the installed [`FaultRule`]s |
 //! | `POST /_emulator/faults` | a rule or an array of rules | adds them after the others |
 //! | `DELETE /_emulator/faults` | | removes every rule |
@@ -58,6 +61,7 @@
 
 mod clock;
 mod config;
+mod connection;
 mod error;
 mod fault;
 mod server;
@@ -75,10 +79,12 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
 pub use config::{DEFAULT_APP_ID, DEFAULT_CUSTOMER_ID, DEFAULT_CUSTOMER_SECRET, EmulatorConfig};
+pub use connection::ConnectionStats;
 pub use error::{EmulatorError, JsonError};
 pub use fault::{FaultAction, FaultRule};
-pub use state::{RequestRecord, TaskSelector, TaskView};
+pub use state::{RequestLogPage, RequestLogStats, RequestRecord, TaskSelector, TaskView};
 
+use connection::{Activity, Watched};
 use server::Shared;
 use state::State;
 
@@ -164,9 +170,26 @@ impl Emulator {
         self.shared.lock().tasks()
     }
 
-    /// The requests received so far (oldest first, up to the configured capacity).
+    /// The requests received so far (oldest first, within the log's entry and
+    /// byte bounds).
     pub fn request_log(&self) -> Vec<RequestRecord> {
         self.shared.lock().request_log()
+    }
+
+    /// The kept requests with a sequence number above `after`, at most `limit`,
+    /// oldest first; pass the page's `next_after` to read the next one.
+    pub fn request_log_page(&self, after: u64, limit: usize) -> RequestLogPage {
+        self.shared.lock().request_log_page(after, limit)
+    }
+
+    /// How many connections are open and how many the limits closed or refused.
+    pub fn connection_stats(&self) -> ConnectionStats {
+        self.shared.connection_stats()
+    }
+
+    /// How full the request log is and how much it dropped.
+    pub fn request_log_stats(&self) -> RequestLogStats {
+        self.shared.lock().request_log_stats()
     }
 
     /// Forgets resources, tasks, channel users, fault rules and the request log.
@@ -213,13 +236,35 @@ async fn accept_loop(
                     tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
                 };
+                let limits = shared.limits;
+                let Some(slot) = shared.connections.admit(limits.max_connections) else {
+                    connection::refuse(stream, &shared.connections, &limits);
+                    continue;
+                };
                 let _ = stream.set_nodelay(true);
                 let shared = Arc::clone(&shared);
                 connections.spawn(async move {
-                    let service = service_fn(move |request| server::handle(Arc::clone(&shared), request));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    let activity = Activity::new();
+                    let io = TokioIo::new(Watched::new(stream, Arc::clone(&activity)));
+                    let handler = {
+                        let shared = Arc::clone(&shared);
+                        let activity = Arc::clone(&activity);
+                        service_fn(move |request| {
+                            let handling = activity.begin();
+                            let answer = server::handle(Arc::clone(&shared), request);
+                            async move {
+                                let answer = answer.await;
+                                drop(handling);
+                                answer
+                            }
+                        })
+                    };
+                    let serve = hyper::server::conn::http1::Builder::new().serve_connection(io, handler);
+                    tokio::select! {
+                        _ = serve => {}
+                        why = activity.expired(limits) => Activity::count(&shared.connections, why),
+                    }
+                    drop(slot);
                 });
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}

@@ -12,8 +12,10 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use serde_json::{Value, json};
 
+use crate::connection::{ConnectionStats, Counters, Limits};
 use crate::fault::{FaultAction, FaultRule};
 use crate::state::{FaultDecision, Reply, State, TaskSelector};
+use crate::validate;
 
 /// The largest request body read.
 const MAX_BODY: usize = 1 << 20;
@@ -22,15 +24,30 @@ const MAX_BODY: usize = 1 << 20;
 pub(crate) struct Shared {
     state: Mutex<State>,
     hang_limit: Duration,
+    pub(crate) limits: Limits,
+    pub(crate) connections: Arc<Counters>,
 }
 
 impl Shared {
     pub(crate) fn new(state: State) -> Self {
-        let hang_limit = state.config.hang_limit;
+        let config = &state.config;
+        let hang_limit = config.hang_limit;
+        let limits = Limits {
+            header_read_timeout: config.header_read_timeout,
+            idle_timeout: config.idle_timeout,
+            max_connections: config.max_connections,
+        };
         Self {
             state: Mutex::new(state),
             hang_limit,
+            limits,
+            connections: Arc::default(),
         }
+    }
+
+    /// What the connections did so far.
+    pub(crate) fn connection_stats(&self) -> ConnectionStats {
+        self.connections.stats(&self.limits)
     }
 
     /// The state, even if a thread panicked while holding the lock.
@@ -157,8 +174,9 @@ pub(crate) async fn handle(
     let method = request.method().clone();
     let route = route(&method, request.uri().path());
     if let Route::Admin(rest) = &route {
+        let query = request.uri().query().map(str::to_owned);
         let body = read_body(request.into_body()).await;
-        return Ok(admin(&shared, &method, rest, body));
+        return Ok(admin(&shared, &method, rest, query.as_deref(), body));
     }
     let (parts, body) = request.into_parts();
     let body = read_body(body).await;
@@ -340,6 +358,11 @@ fn dispatch(state: &mut State, call: &Call<'_>, recovery_for_new_task: Option<Du
         };
         return Reply::service(400, 2, reason);
     };
+    if state.config.strict_fields
+        && let Err(refusal) = validate::documented_fields_only(*endpoint, json_body)
+    {
+        return Reply::refusal(refusal);
+    }
     match endpoint {
         Endpoint::Acquire => state.acquire(json_body),
         Endpoint::Start => {
@@ -362,10 +385,47 @@ fn admin_error(status: u16, message: &str) -> Response<Full<Bytes>> {
     json_response(status, &json!({ "message": message }))
 }
 
+/// The most entries one page of the request log holds.
+const MAX_PAGE: usize = 1000;
+/// The entries a page holds when `limit` is not given.
+const DEFAULT_PAGE: usize = 100;
+
+/// `after` and `limit` of a paginated log read, or the message naming the bad one.
+fn page_params(query: &str) -> Result<(u64, usize), String> {
+    let mut after = 0;
+    let mut limit = DEFAULT_PAGE;
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match name {
+            "after" => {
+                after = value.parse().map_err(|_| {
+                    format!("after: must be a sequence number (an integer >= 0), got {value:?}")
+                })?;
+            }
+            "limit" => {
+                limit = value
+                    .parse()
+                    .ok()
+                    .filter(|limit| (1..=MAX_PAGE).contains(limit))
+                    .ok_or_else(|| {
+                        format!("limit: must be an integer in 1..={MAX_PAGE}, got {value:?}")
+                    })?;
+            }
+            other => {
+                return Err(format!(
+                    "{other}: unknown parameter; the request log takes after and limit"
+                ));
+            }
+        }
+    }
+    Ok((after, limit))
+}
+
 fn admin(
     shared: &Shared,
     method: &Method,
     rest: &str,
+    query: Option<&str>,
     body: Option<Bytes>,
 ) -> Response<Full<Bytes>> {
     let body_json =
@@ -373,7 +433,15 @@ fn admin(
     let bad_json = || admin_error(400, "body is not valid JSON: see docs/emulator.md");
     match (method.as_str(), rest) {
         ("GET", "tasks") => json_response(200, &json!(shared.lock().tasks())),
-        ("GET", "requests") => json_response(200, &json!(shared.lock().request_log())),
+        ("GET", "requests") => match query.map(page_params) {
+            None => json_response(200, &json!(shared.lock().request_log())),
+            Some(Ok((after, limit))) => {
+                json_response(200, &json!(shared.lock().request_log_page(after, limit)))
+            }
+            Some(Err(message)) => admin_error(400, &message),
+        },
+        ("GET", "connections") => json_response(200, &json!(shared.connection_stats())),
+        ("GET", "requests/stats") => json_response(200, &json!(shared.lock().request_log_stats())),
         ("GET", "faults") => json_response(200, &json!(shared.lock().faults())),
         ("POST", "faults") => {
             let text = String::from_utf8_lossy(body.as_deref().unwrap_or_default()).into_owned();

@@ -5,8 +5,8 @@
 
 use cloudrec_types::validate::Validate;
 use cloudrec_types::{
-    AcquireRequest as TypedAcquire, Mode, StartRequest, StopRequest, Uid, UpdateLayoutRequest,
-    UpdateRequest,
+    AcquireRequest as TypedAcquire, Endpoint, Mode, StartRequest, StopRequest, Uid,
+    UpdateLayoutRequest, UpdateRequest,
 };
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -38,6 +38,61 @@ fn typed<T: DeserializeOwned + Validate>(body: &Value, mode: &Mode) -> Checked<(
     request
         .validate(mode)
         .map_err(|error| Refusal::InvalidParam(error.to_string()))
+}
+
+/// Refuses members of `body` that the typed request of `endpoint` does not know
+/// (strict fields): a misspelt key is named instead of silently ignored. The
+/// documented fields are those of the `cloudrec-types` request types, so the
+/// emulator keeps no list of its own. A body that does not decode passes here and
+/// is refused by the endpoint's own checks.
+pub(crate) fn documented_fields_only(endpoint: Endpoint, body: &Value) -> Checked<()> {
+    let undocumented = match endpoint {
+        Endpoint::Acquire => undocumented::<TypedAcquire>(body),
+        Endpoint::Start => undocumented::<StartRequest>(body),
+        Endpoint::Update => undocumented::<UpdateRequest>(body),
+        Endpoint::UpdateLayout => undocumented::<UpdateLayoutRequest>(body),
+        Endpoint::Stop => undocumented::<StopRequest>(body),
+        Endpoint::Query => Vec::new(),
+    };
+    if undocumented.is_empty() {
+        return Ok(());
+    }
+    let rule = if undocumented.len() == 1 {
+        "is not a documented field of this request; check its spelling (the emulator runs with strict fields)"
+    } else {
+        "are not documented fields of this request; check their spelling (the emulator runs with strict fields)"
+    };
+    Err(invalid(&undocumented.join(", "), rule))
+}
+
+/// The JSON paths of the members of `body` that decoding as `T` ignored.
+fn undocumented<T: DeserializeOwned>(body: &Value) -> Vec<String> {
+    let mut paths = Vec::new();
+    let decoded: Result<T, _> =
+        serde_ignored::deserialize(body, |path| paths.push(json_path(&path)));
+    if decoded.is_err() {
+        return Vec::new();
+    }
+    paths
+}
+
+/// `clientRequest.recordingConfig.subscribeAudioUids[0]` for a serde_ignored path.
+fn json_path(path: &serde_ignored::Path<'_>) -> String {
+    match path {
+        serde_ignored::Path::Root => String::new(),
+        serde_ignored::Path::Seq { parent, index } => format!("{}[{index}]", json_path(parent)),
+        serde_ignored::Path::Map { parent, key } => {
+            let parent = json_path(parent);
+            if parent.is_empty() {
+                key.clone()
+            } else {
+                format!("{parent}.{key}")
+            }
+        }
+        serde_ignored::Path::Some { parent }
+        | serde_ignored::Path::NewtypeStruct { parent }
+        | serde_ignored::Path::NewtypeVariant { parent } => json_path(parent),
+    }
 }
 
 /// The common part of every POST body.

@@ -282,3 +282,63 @@ async fn both_json_content_types_are_accepted() {
     assert_eq!(answer.status, 400);
     assert_eq!(answer.body["code"], 2);
 }
+
+#[tokio::test]
+async fn standard_stream_mode_also_lists_a_merged_audio_and_video_file_per_uid() {
+    let emulator = start(fast());
+    let client = Client::new(&emulator);
+    let mut request = fixture_request("start.individual.request.json");
+    request["recordingConfig"]["streamMode"] = json!("standard");
+    let task = client
+        .session("individual", "room-std", "527841", &request)
+        .await;
+    let answer = client.query_until(&task, 2000, has_files).await;
+    let files = answer.body["serverResponse"]["fileList"]
+        .as_array()
+        .unwrap();
+    let listed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|f| {
+            (
+                f["fileName"].as_str().unwrap(),
+                f["trackType"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let name = |uid: &str, kind: &str| {
+        format!(
+            "directory1/directory2/{}_room-std__uid_s_{uid}__uid_e_{kind}.m3u8",
+            task.sid
+        )
+    };
+    let mut expected = Vec::new();
+    for uid in ["123", "456"] {
+        expected.push((name(uid, "audio"), "audio".to_owned()));
+        expected.push((name(uid, "video"), "video".to_owned()));
+        expected.push((name(uid, "av"), "audio_and_video".to_owned()));
+    }
+    let listed: Vec<(String, String)> = listed
+        .into_iter()
+        .map(|(n, t)| (n.to_owned(), t.to_owned()))
+        .collect();
+    assert_eq!(listed, expected);
+
+    // Audio only: nothing to merge, one audio file per uid.
+    let mut audio_only = request.clone();
+    audio_only["recordingConfig"]["streamTypes"] = json!(0);
+    audio_only["recordingConfig"]
+        .as_object_mut()
+        .unwrap()
+        .remove("subscribeVideoUids");
+    let task = client
+        .session("individual", "room-std-a", "527841", &audio_only)
+        .await;
+    let answer = client.query_until(&task, 2000, has_files).await;
+    let tracks: Vec<&str> = answer.body["serverResponse"]["fileList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["trackType"].as_str().unwrap())
+        .collect();
+    assert_eq!(tracks, ["audio", "audio"]);
+}

@@ -102,7 +102,7 @@ impl Connection {
             }
             (None, None) => Target::Global,
         };
-        build_client(&credentials, &target, events, retry, 0x5EED)
+        build_client(&credentials, &target, events, retry, None)
     }
 }
 
@@ -122,7 +122,7 @@ pub(crate) fn build_client<E: EventSink>(
     target: &Target,
     events: E,
     retry: RetryPolicy,
-    jitter_seed: u64,
+    jitter_seed: Option<u64>,
 ) -> Result<CliClient<E>, Fail> {
     let transport = HyperTransport::builder()
         .credentials(
@@ -133,8 +133,12 @@ pub(crate) fn build_client<E: EventSink>(
         .map_err(|error| Fail::new(Exit::Credentials, error.to_string()))?;
     let builder = Client::builder(credentials.app_id.clone(), transport, TokioClock::new())
         .retry_policy(retry)
-        .jitter_seed(jitter_seed)
         .events(events);
+    // A fixed seed repeats a run; the default differs in every process.
+    let builder = match jitter_seed {
+        Some(seed) => builder.jitter_seed(seed),
+        None => builder,
+    };
     let builder = match target {
         Target::BaseUrl(url) => {
             FailoverPlan::fixed(url).map_err(|_| {

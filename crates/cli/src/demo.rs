@@ -97,7 +97,7 @@ pub(crate) async fn run(
         &Target::BaseUrl(emulator.base_url()),
         reporter.sink(),
         quick_retry_policy(scaled(Duration::from_secs(3), scale)),
-        0xDE40,
+        Some(0xDE40),
     )?;
     let spec = demo_spec()?;
     // The documented timings (a query every 10 s here), as fast as emulator time runs.

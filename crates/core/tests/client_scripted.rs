@@ -186,6 +186,50 @@ fn server_errors_are_retried_with_the_documented_back_off() {
     });
 }
 
+/// The delays before the retries of an acquire that meets three 500s, by a
+/// client with the default jitter seed or with `seed`.
+async fn retry_delays(clock: &SimClock, seed: Option<u64>) -> Vec<Duration> {
+    let failed = || answer(500, r#"{"code":500,"reason":"internal_error"}"#);
+    let script = Script::new(
+        clock,
+        vec![failed(), failed(), failed(), answer(200, ACQUIRED)],
+    );
+    let events = EventLog::default();
+    let builder = Client::builder(AppId::new("app").unwrap(), script, clock.clone())
+        .events(events.clone())
+        .base_url("http://127.0.0.1:9");
+    let builder = match seed {
+        Some(seed) => builder.jitter_seed(seed),
+        None => builder,
+    };
+    let client = builder.build().unwrap();
+    client
+        .acquire(&Mode::Mix, &acquire_request())
+        .await
+        .unwrap();
+    events
+        .events()
+        .into_iter()
+        .filter_map(|event| match event.kind {
+            cloudrec_core::EventKind::CallRetry { delay, .. } => Some(delay),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn clients_built_by_default_draw_different_jitter() {
+    simulate(|clock| async move {
+        let first = retry_delays(&clock, None).await;
+        let second = retry_delays(&clock, None).await;
+        assert_eq!(first.len(), 3);
+        assert_ne!(first, second, "two clients back off in lockstep");
+        // A fixed seed repeats them.
+        let fixed = retry_delays(&clock, Some(7)).await;
+        assert_eq!(fixed, retry_delays(&clock, Some(7)).await);
+    });
+}
+
 #[test]
 fn a_request_error_is_not_retried() {
     simulate(|clock| async move {

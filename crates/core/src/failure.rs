@@ -181,8 +181,8 @@ impl Failure {
         self.request_id.as_deref()
     }
 
-    /// The server's `Retry-After`, when it sent one in seconds (the date form is
-    /// ignored: the core reads no clock).
+    /// The server's `Retry-After`, when it sent one (in seconds, or as a date the
+    /// transport turned into seconds; see [`HttpResponse`](crate::HttpResponse)).
     pub fn retry_after(&self) -> Option<Duration> {
         self.retry_after
     }

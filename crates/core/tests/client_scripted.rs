@@ -505,3 +505,45 @@ fn a_disabled_sink_is_handed_no_events_and_calls_behave_the_same() {
         assert_eq!(*sink.0.lock().unwrap(), 0);
     });
 }
+
+#[test]
+fn a_call_no_host_answered_names_every_host_it_tried() {
+    simulate(|clock| async move {
+        let refused = || transport_error(TransportErrorKind::Connect, Delivery::NotSent);
+        let plan = cloudrec_core::FailoverPlan::from_urls(["http://a.invalid", "http://b.invalid"])
+            .unwrap();
+        let build = |answers| {
+            Client::builder(
+                AppId::new("app").unwrap(),
+                Script::new(&clock, answers),
+                clock.clone(),
+            )
+            .failover_plan(plan.clone())
+            .build()
+            .unwrap()
+        };
+        let error = build(vec![refused(), refused(), refused(), refused()])
+            .acquire(&Mode::Mix, &acquire_request())
+            .await
+            .unwrap_err();
+        let failure = error.failure().unwrap();
+        assert_eq!(
+            failure.unanswered_hosts(),
+            ["http://a.invalid", "http://b.invalid"]
+        );
+        assert!(
+            failure.to_string().contains("no answer from any host"),
+            "{failure}"
+        );
+        // One answer, even an error, means a host answered.
+        let answered = answer(503, r#"{"code":500,"reason":"internal_error"}"#);
+        let error = build(vec![answered, refused(), refused(), refused()])
+            .acquire(&Mode::Mix, &acquire_request())
+            .await
+            .unwrap_err();
+        assert!(
+            error.failure().unwrap().unanswered_hosts().is_empty(),
+            "{error}"
+        );
+    });
+}

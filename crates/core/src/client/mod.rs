@@ -32,9 +32,9 @@ use about::About;
 
 use crate::jitter::JitterSource;
 use crate::{
-    Clock, Event, EventKind, EventSink, FailoverPlan, GiveUpReason, HttpRequest, Next, Permit,
-    RateLimiter, Resolution, RetryPolicy, Subject, Timestamp, Transport, TransportErrorKind,
-    classify_transport, decode,
+    Clock, Event, EventKind, EventSink, FailoverPlan, Failure, GiveUpReason, HttpRequest, Next,
+    Permit, RateLimiter, Resolution, RetryPolicy, Subject, Timestamp, Transport,
+    TransportErrorKind, classify_transport, decode,
 };
 
 /// The body of a call that sends none (query, a GET).
@@ -315,6 +315,8 @@ where
         let plan = &shared.plan;
         let mut step = 0;
         let mut attempt = 0_u32;
+        // Which hosts were tried while no attempt has been answered yet.
+        let mut unanswered: Option<Vec<String>> = Some(Vec::new());
         loop {
             attempt = attempt.saturating_add(1);
             let now = if attempt == 1 {
@@ -348,6 +350,20 @@ where
                 },
                 Err(error) => classify_transport(endpoint, &error),
             };
+            unanswered = match (unanswered, failure.transport()) {
+                (Some(mut hosts), Some(_)) => {
+                    if !hosts.iter().any(|tried| tried == host) {
+                        hosts.push(host.to_owned());
+                    }
+                    Some(hosts)
+                }
+                _ => None,
+            };
+            let final_failure =
+                |failure: Failure, unanswered: &Option<Vec<String>>| match unanswered {
+                    Some(hosts) => failure.with_unanswered_hosts(hosts.clone()),
+                    None => failure,
+                };
             tracing::debug!(
                 status = failure.http_status(),
                 code = failure.code(),
@@ -367,7 +383,7 @@ where
                         .map_or(TransportErrorKind::Connect, |error| error.kind);
                     let Some(next) = plan.after(step, failed) else {
                         return Err(CallError::Failed {
-                            failure,
+                            failure: final_failure(failure, &unanswered),
                             attempts: attempt,
                         });
                     };
@@ -385,14 +401,14 @@ where
                 Next::Reconcile => return Err(CallError::Ambiguous { failure }),
                 Next::GiveUp(GiveUpReason::DeadlinePassed) => {
                     return Err(CallError::DeadlineExceeded {
-                        last: failure,
+                        last: final_failure(failure, &unanswered),
                         attempts: attempt,
                         elapsed,
                     });
                 }
                 _ => {
                     return Err(CallError::Failed {
-                        failure,
+                        failure: final_failure(failure, &unanswered),
                         attempts: attempt,
                     });
                 }

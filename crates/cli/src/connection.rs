@@ -107,7 +107,7 @@ impl Connection {
             }
             (None, None) => Target::Global,
         };
-        build_client(&credentials, &target, events, retry, 0x5EED)
+        build_client(&credentials, &target, events, retry, None)
     }
 }
 
@@ -127,7 +127,7 @@ pub(crate) fn build_client<E: EventSink>(
     target: &Target,
     events: E,
     retry: RetryPolicy,
-    jitter_seed: u64,
+    jitter_seed: Option<u64>,
 ) -> Result<CliClient<E>, Fail> {
     let transport = HyperTransport::builder()
         .credentials(
@@ -153,8 +153,12 @@ pub(crate) fn build_client<E: EventSink>(
     }
     let builder = Client::builder(credentials.app_id.clone(), transport, TokioClock::new())
         .retry_policy(retry)
-        .jitter_seed(jitter_seed)
         .events(events);
+    // A fixed seed repeats a run; the default differs in every process.
+    let builder = match jitter_seed {
+        Some(seed) => builder.jitter_seed(seed),
+        None => builder,
+    };
     let builder = match target {
         Target::BaseUrl(url) => builder.base_url(url.clone()),
         Target::Region(region) => builder.failover_plan(

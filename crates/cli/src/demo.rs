@@ -105,7 +105,7 @@ pub(crate) async fn run(
         &Target::BaseUrl(emulator.base_url()),
         reporter.sink(),
         quick_retry_policy(scaled(Duration::from_secs(3), scale)),
-        0xDE40,
+        Some(0xDE40),
     )?;
     let spec = demo_spec()?;
     events_out.connected().await?;

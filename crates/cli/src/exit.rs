@@ -92,13 +92,10 @@ pub(crate) fn exit_for_failure(failure: &Failure) -> Exit {
     }
 }
 
-/// One line for a classified failure: what happened, the resolution and what to do.
+/// One line for a classified failure: what happened, the resolution and what to
+/// do, each said once (the failure's own text ends with the resolution's advice).
 pub(crate) fn describe_failure(failure: &Failure) -> String {
-    let resolution = failure.resolution();
-    let mut line = format!(
-        "{failure}; resolution {resolution}: {}",
-        resolution.advice()
-    );
+    let mut line = failure.to_string();
     if let Some(transport) = failure.transport() {
         line = format!(
             "{} got no answer from {} ({:?}: {}): check the base URL or region and that the host is reachable",

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use clap::Args;
-use cloudrec_core::{RowSource, StatusTable, explain};
+use cloudrec_core::{RowSource, StatusTable, explain_partial};
 use cloudrec_types::Endpoint;
 
 use crate::exit::Fail;
@@ -13,11 +13,14 @@ use crate::exit::Fail;
 #[derive(Args, Debug)]
 pub(crate) struct ExplainArgs {
     /// The operation that was answered: acquire, start, query, update,
-    /// updateLayout (or update-layout), stop.
-    #[arg(long, required_unless_present = "table_markdown")]
+    /// updateLayout (or update-layout), stop. Not needed when the answer means
+    /// the same on every endpoint (401, 429, a gateway 404) or its code belongs
+    /// to one endpoint.
+    #[arg(long)]
     endpoint: Option<String>,
-    /// The HTTP status of the answer, e.g. 206.
-    #[arg(long, required_unless_present = "table_markdown")]
+    /// The HTTP status of the answer, e.g. 206. Not needed when the table knows
+    /// the body's code or message.
+    #[arg(long)]
     status: Option<u16>,
     /// The answer's JSON body, e.g. '{"code":65,"reason":"request not completed"}'.
     #[arg(long)]
@@ -35,20 +38,25 @@ pub(crate) fn run(args: &ExplainArgs) -> Result<(), Fail> {
         print!("{}", errors_markdown());
         return Ok(());
     }
-    let (Some(endpoint), Some(status)) = (&args.endpoint, args.status) else {
+    let body = args.body.as_deref().unwrap_or("");
+    if args.status.is_none() && body.trim().is_empty() {
         return Err(Fail::input(
-            "explain needs --endpoint and --status, e.g. --endpoint start --status 206",
+            "explain needs --status or --body (and --endpoint when the meaning depends on it), e.g. --endpoint start --status 206 --body '{\"code\":65}'",
         ));
-    };
-    let endpoint: Endpoint = endpoint
-        .parse()
+    }
+    let endpoint: Option<Endpoint> = args
+        .endpoint
+        .as_deref()
+        .map(str::parse)
+        .transpose()
         .map_err(|error| Fail::input(format!("invalid --endpoint: {error}")))?;
-    if !(100..=999).contains(&status) {
+    if let Some(status) = args.status
+        && !(100..=999).contains(&status)
+    {
         return Err(Fail::input(format!(
             "invalid --status {status}: give an HTTP status between 100 and 999"
         )));
     }
-    let body = args.body.as_deref().unwrap_or("");
     if !body.trim().is_empty() {
         serde_json::from_str::<serde_json::Value>(body).map_err(|error| {
             Fail::input(format!(
@@ -56,7 +64,8 @@ pub(crate) fn run(args: &ExplainArgs) -> Result<(), Fail> {
             ))
         })?;
     }
-    let explanation = explain(endpoint, status, body.as_bytes());
+    let explanation = explain_partial(endpoint, args.status, body.as_bytes())
+        .map_err(|ambiguity| Fail::input(ambiguity.to_string()))?;
     if args.json {
         let text = serde_json::to_string_pretty(&explanation)
             .map_err(|error| Fail::internal(format!("cannot encode the explanation: {error}")))?;

@@ -159,6 +159,14 @@ fn refused_credentials_give_the_credentials_code_without_the_secret() {
     command.args(["acquire", "--body"]).arg(&body);
     let result = run(command, LIMIT);
     assert_one_line(&result, 4, "fix_credentials");
+    let advice = cloudrec_core::Resolution::FixCredentials.advice();
+    assert_eq!(
+        result.stderr.matches(advice).count(),
+        1,
+        "{}",
+        result.stderr
+    );
+    assert_eq!(result.stderr.matches("fix_credentials").count(), 1);
 
     // The same call with the emulator's credentials succeeds and prints the typed result.
     let mut command = cloudrec();

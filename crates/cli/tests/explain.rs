@@ -128,3 +128,57 @@ fn docs_errors_md_is_generated_from_the_current_table() {
     let rows = generated.lines().filter(|l| l.starts_with("| ")).count();
     assert!(rows > 53, "the table lists every row");
 }
+
+#[test]
+fn explain_needs_no_endpoint_or_status_the_answer_does_not_depend_on() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_cloudrec"))
+            .arg("explain")
+            .args(args)
+            .output()
+            .expect("the binary runs")
+    };
+    for (status, message, resolution) in [
+        ("401", "Unauthorized", "fix_credentials"),
+        ("429", "API rate limit exceeded", "reduce_rate"),
+        ("404", "no Route matched with those values", "fix_request"),
+    ] {
+        let body = serde_json::json!({ "message": message }).to_string();
+        for args in [
+            vec!["--status", status, "--body", &body],
+            vec!["--body", &body],
+        ] {
+            let output = run(&[args.as_slice(), &["--json"]].concat());
+            assert!(
+                output.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+            assert_eq!(json["resolution"], resolution, "{args:?}");
+            assert!(json["endpoint"].is_null(), "{args:?}");
+            assert_eq!(json["status"].to_string(), status, "{args:?}");
+        }
+    }
+    // A code only stop answers with: endpoint and status both follow.
+    let output = run(&["--body", r#"{"code":435}"#, "--json"]);
+    assert!(output.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        (json["endpoint"].as_str(), json["status"].as_u64()),
+        (Some("stop"), Some(206))
+    );
+    // Code 65 means one thing on start and another elsewhere: say so, and what to add.
+    let output = run(&["--body", r#"{"code":65}"#]);
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    for part in [
+        "start",
+        "retry_then_reacquire",
+        "retry_backoff",
+        "--endpoint",
+    ] {
+        assert!(stderr.contains(part), "{part}: {stderr}");
+    }
+}

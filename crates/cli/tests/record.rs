@@ -424,3 +424,29 @@ fn the_client_request_may_come_inline_or_on_stdin() {
     );
     assert!(setup.emulator.tasks().is_empty(), "a task was left running");
 }
+
+#[test]
+fn an_unreachable_host_ends_at_once_naming_the_hosts_tried() {
+    let setup = setup("unreachable", scaled());
+    // Nothing listens on a port that was just released: connections are refused.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let mut command = cloudrec();
+    command
+        .env("CLOUDREC_APP_ID", DEFAULT_APP_ID)
+        .env("CLOUDREC_CUSTOMER_ID", DEFAULT_CUSTOMER_ID)
+        .env("CLOUDREC_CUSTOMER_SECRET", DEFAULT_CUSTOMER_SECRET)
+        .args(["record", "--base-url", &closed, "--channel", "room-1"])
+        .arg("--client-request")
+        .arg(&setup.client_request)
+        .args(["--duration", "1s"]);
+    let result = run(command, LIMIT);
+    assert_eq!(summary_field(&result, "session"), "failed");
+    assert_eq!(summary_field(&result, "restarts"), "0", "{}", result.all());
+    let line = result.stderr.lines().last().unwrap_or_default();
+    assert!(line.contains("no host answered acquire"), "{line}");
+    assert!(line.contains(&closed), "{line}");
+    assert!(!result.all().contains("re-acquisition"), "{}", result.all());
+}

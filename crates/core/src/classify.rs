@@ -253,7 +253,8 @@ pub fn fallback(status: u16) -> Resolution {
     }
 }
 
-/// Reads `Retry-After` in its delay-seconds form.
+/// Reads `Retry-After` in its delay-seconds form (the transport has turned a
+/// date into it).
 fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
     value?.trim().parse::<u64>().ok().map(Duration::from_secs)
 }

@@ -14,10 +14,15 @@ use crate::{FailureKind, HttpResponse, Outcome, Resolution, RowSource, classify_
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Explanation {
-    /// The operation that was answered.
-    pub endpoint: Endpoint,
-    /// The HTTP status.
-    pub status: u16,
+    /// The operation that was answered; `None` when it was not given and the
+    /// answer means the same to every endpoint in `endpoints`.
+    pub endpoint: Option<Endpoint>,
+    /// Every endpoint this explanation holds for (the given one, or all that
+    /// can get this answer).
+    pub endpoints: Vec<Endpoint>,
+    /// The HTTP status, when given or when the table knows only one for the
+    /// body's code or message.
+    pub status: Option<u16>,
     /// The service code, when the body had one.
     pub code: Option<i64>,
     /// The reason or message in the body.
@@ -63,8 +68,9 @@ pub fn explain(endpoint: Endpoint, status: u16, body: &[u8]) -> Explanation {
     };
     if let Outcome::Success(_) = classify_reply(endpoint, &response) {
         return Explanation {
-            endpoint,
-            status,
+            endpoint: Some(endpoint),
+            endpoints: vec![endpoint],
+            status: Some(status),
             code: None,
             text: None,
             form: None,
@@ -106,8 +112,9 @@ pub fn explain(endpoint: Endpoint, status: u16, body: &[u8]) -> Explanation {
         );
     }
     Explanation {
-        endpoint,
-        status,
+        endpoint: Some(endpoint),
+        endpoints: vec![endpoint],
+        status: Some(status),
         code: failure.code(),
         text: failure.text().map(str::to_owned),
         form: Some(failure.kind()),
@@ -132,7 +139,14 @@ pub fn explain(endpoint: Endpoint, status: u16, body: &[u8]) -> Explanation {
 
 impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} answered http {}", self.endpoint, self.status)?;
+        match self.endpoint {
+            Some(endpoint) => write!(f, "{endpoint}")?,
+            None => write!(f, "{}", one_of(&self.endpoints))?,
+        }
+        f.write_str(" answered")?;
+        if let Some(status) = self.status {
+            write!(f, " http {status}")?;
+        }
         if let Some(code) = self.code {
             write!(f, " code {code}")?;
         }
@@ -156,6 +170,19 @@ impl fmt::Display for Explanation {
     }
 }
 
+/// "acquire", "start or stop", "query, update or stop"; "any endpoint" for all.
+pub(crate) fn one_of(endpoints: &[Endpoint]) -> String {
+    if endpoints.len() == Endpoint::ALL.len() {
+        return "any endpoint".to_owned();
+    }
+    let names: Vec<&str> = endpoints.iter().map(|e| e.as_str()).collect();
+    match names.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => "no endpoint".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +203,7 @@ mod tests {
         assert_eq!(json["resolution"], "success_no_data");
         assert_eq!(json["endpoint"], "stop");
         assert_eq!(json["status"], 206);
+        assert_eq!(json["endpoints"], serde_json::json!(["stop"]));
         assert_eq!(json["code"], 435);
         assert_eq!(json["retryable"], false);
         assert!(explanation.to_string().contains("success_no_data"));

@@ -58,6 +58,8 @@ struct Extra {
     transport: Option<TransportError>,
     sid: Option<Sid>,
     resource_id: Option<ResourceId>,
+    /// Every host a call tried, when none of them answered.
+    unanswered: Vec<String>,
 }
 
 /// The longest reason or message kept, in bytes; longer texts are cut at a
@@ -106,6 +108,7 @@ impl Failure {
                 transport: None,
                 sid: answer.sid,
                 resource_id: answer.resource_id,
+                unanswered: Vec::new(),
             })
         });
         Self {
@@ -142,12 +145,30 @@ impl Failure {
                 transport: Some(error),
                 sid: None,
                 resource_id: None,
+                unanswered: Vec::new(),
             })),
         }
     }
 
     fn extra(&self) -> Option<&Extra> {
         self.extra.as_deref()
+    }
+
+    /// Records that this was the last failure of a call in which no host
+    /// answered at all, and which hosts the call tried; only a failure without
+    /// an answer keeps them.
+    pub(crate) fn with_unanswered_hosts(mut self, hosts: Vec<String>) -> Self {
+        if let (FailureKind::NoAnswer { .. }, Some(extra)) = (self.kind, self.extra.as_deref_mut())
+        {
+            extra.unanswered = hosts;
+        }
+        self
+    }
+
+    /// Every host the call tried, in order, when none of them answered any
+    /// attempt (nothing reached the service); empty otherwise.
+    pub fn unanswered_hosts(&self) -> &[String] {
+        self.extra().map_or(&[], |extra| &extra.unanswered)
     }
 
     /// The operation that failed.
@@ -181,8 +202,8 @@ impl Failure {
         self.request_id.as_deref()
     }
 
-    /// The server's `Retry-After`, when it sent one in seconds (the date form is
-    /// ignored: the core reads no clock).
+    /// The server's `Retry-After`, when it sent one (in seconds, or as a date the
+    /// transport turned into seconds; see [`HttpResponse`](crate::HttpResponse)).
     pub fn retry_after(&self) -> Option<Duration> {
         self.retry_after
     }
@@ -254,7 +275,17 @@ impl fmt::Display for Failure {
                     Delivery::NotSent => "not sent",
                     Delivery::MaybeSent => "may have been received",
                 };
-                write!(f, " got no answer ({}, {sent})", transport_name(transport))?;
+                let hosts = self.unanswered_hosts();
+                if hosts.is_empty() {
+                    write!(f, " got no answer ({}, {sent})", transport_name(transport))?;
+                } else {
+                    write!(
+                        f,
+                        " got no answer from any host (tried {}; {}, {sent})",
+                        hosts.join(", "),
+                        transport_name(transport)
+                    )?;
+                }
             }
             FailureKind::Service
             | FailureKind::Gateway

@@ -1,4 +1,16 @@
+//! The jitter numbers that keep retrying processes apart, and their default seed.
+
+use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A seed that differs from process to process and from call to call: the
+/// standard library's hash keys, which it draws from the operating system once
+/// per thread and then varies per use. No I/O crate and no clock: the core's
+/// decisions still take their jitter as an argument, and a caller that needs a
+/// repeatable run gives a fixed seed instead.
+pub(crate) fn unpredictable_seed() -> u64 {
+    RandomState::new().hash_one(0_u8)
+}
 
 /// A deterministic sequence of jitter values in `[0, 1]` (SplitMix64), seeded
 /// by the caller: the core draws no randomness of its own, and a fixed seed makes
@@ -42,5 +54,10 @@ mod tests {
         assert!(first.iter().all(|v| (0.0..1.0).contains(v)));
         let mean = first.iter().sum::<f64>() / first.len() as f64;
         assert!((0.4..0.6).contains(&mean), "mean {mean}");
+    }
+
+    #[test]
+    fn default_seeds_differ_between_draws() {
+        assert_ne!(unpredictable_seed(), unpredictable_seed());
     }
 }

@@ -61,6 +61,7 @@ mod client;
 mod clock;
 mod event;
 mod explain;
+mod explain_partial;
 mod failover;
 mod failure;
 mod ha_window;
@@ -87,6 +88,7 @@ pub use client::{
 pub use clock::{Clock, Timestamp};
 pub use event::{Event, EventKind, EventSink, FailureReport, NoEvents, SessionState, Subject};
 pub use explain::{Explanation, MatchedRow, explain};
+pub use explain_partial::{Ambiguity, Reading, explain_partial};
 pub use failover::{FailoverPlan, Host, Region, Suffix};
 pub use failure::{Failure, FailureKind};
 pub use ha_window::{RecoveryWindow, Verdict};

@@ -27,6 +27,16 @@ pub enum PolicyError {
         /// The setting's name.
         setting: &'static str,
     },
+    /// A burst larger than the rate: a one-second window would hold more than the rate.
+    #[error(
+        "burst {burst} is above the rate of {rate} per second: no second may hold more than the rate, give a burst of 1 to {rate}"
+    )]
+    BurstAboveRate {
+        /// The burst given.
+        burst: u32,
+        /// The rate given.
+        rate: u32,
+    },
     /// A jitter spread above 100 %.
     #[error("jitter spread {percent}% is over 100%: give 0 to 100")]
     SpreadTooLarge {

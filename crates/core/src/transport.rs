@@ -34,7 +34,10 @@ impl HttpRequest {
 pub struct HttpResponse {
     /// The HTTP status code.
     pub status: u16,
-    /// The value of the `Retry-After` header, if any, as sent.
+    /// The value of the `Retry-After` header, if any, in seconds. A transport
+    /// turns the HTTP-date form into the seconds left until that date (counted
+    /// from the answer's `Date`: `cloudrec-hyper` does); the core reads no clock
+    /// and ignores a value that is not a number of seconds.
     pub retry_after: Option<String>,
     /// The request id header (`X-Request-ID` or similar), if any, for support tickets.
     pub request_id: Option<String>,

@@ -469,6 +469,53 @@ async fn rate_limited_answers_are_retried_honouring_retry_after() {
     }
 }
 
+/// A `Retry-After` sent as an HTTP date is obeyed like the seconds form, and
+/// clamped the same way: an hour ahead waits the policy's cap, not the
+/// rate-limited back-off.
+#[tokio::test]
+async fn a_retry_after_date_is_obeyed_and_clamped() {
+    let config = config();
+    let emulator = Emulator::start(config.clone(), loopback()).unwrap();
+    let events = Collect::default();
+    let cap = Duration::from_millis(1500);
+    let client = Client::builder(config.app_id.clone(), transport(&config), TokioClock::new())
+        .events(events.clone())
+        .base_url(emulator.base_url())
+        .retry_policy(quick_retries().with_retry_after_cap(cap))
+        .build()
+        .unwrap();
+    let limited = serde_json::json!({"message": "API rate limit exceeded"});
+    emulator.inject(
+        FaultRule::respond(Some(Endpoint::Acquire), 429, limited)
+            .with_retry_after_date(3600)
+            .times(1),
+    );
+    client
+        .acquire(
+            &Mode::Mix,
+            &AcquireRequest::new(Cname::new("dated").unwrap(), uid(3)),
+        )
+        .await
+        .unwrap();
+    let delays: Vec<Duration> = events
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|event| match &event.kind {
+            cloudrec_core::EventKind::CallRetry { delay, .. } => Some(*delay),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(delays, [cap]);
+    let sent = emulator
+        .request_log()
+        .iter()
+        .filter(|record| record.status == Some(429))
+        .count();
+    assert_eq!(sent, 1);
+}
+
 /// Two emulators stand in for two hosts of the failover plan. When the first
 /// refuses connections, or hangs, a query moves on to the second one.
 #[tokio::test]

@@ -186,6 +186,50 @@ fn server_errors_are_retried_with_the_documented_back_off() {
     });
 }
 
+/// The delays before the retries of an acquire that meets three 500s, by a
+/// client with the default jitter seed or with `seed`.
+async fn retry_delays(clock: &SimClock, seed: Option<u64>) -> Vec<Duration> {
+    let failed = || answer(500, r#"{"code":500,"reason":"internal_error"}"#);
+    let script = Script::new(
+        clock,
+        vec![failed(), failed(), failed(), answer(200, ACQUIRED)],
+    );
+    let events = EventLog::default();
+    let builder = Client::builder(AppId::new("app").unwrap(), script, clock.clone())
+        .events(events.clone())
+        .base_url("http://127.0.0.1:9");
+    let builder = match seed {
+        Some(seed) => builder.jitter_seed(seed),
+        None => builder,
+    };
+    let client = builder.build().unwrap();
+    client
+        .acquire(&Mode::Mix, &acquire_request())
+        .await
+        .unwrap();
+    events
+        .events()
+        .into_iter()
+        .filter_map(|event| match event.kind {
+            cloudrec_core::EventKind::CallRetry { delay, .. } => Some(delay),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn clients_built_by_default_draw_different_jitter() {
+    simulate(|clock| async move {
+        let first = retry_delays(&clock, None).await;
+        let second = retry_delays(&clock, None).await;
+        assert_eq!(first.len(), 3);
+        assert_ne!(first, second, "two clients back off in lockstep");
+        // A fixed seed repeats them.
+        let fixed = retry_delays(&clock, Some(7)).await;
+        assert_eq!(fixed, retry_delays(&clock, Some(7)).await);
+    });
+}
+
 #[test]
 fn a_request_error_is_not_retried() {
     simulate(|clock| async move {
@@ -459,5 +503,47 @@ fn a_disabled_sink_is_handed_no_events_and_calls_behave_the_same() {
         assert_eq!(response.resource_id.as_str(), "rid-1");
         assert_eq!(script.sent().len(), 2);
         assert_eq!(*sink.0.lock().unwrap(), 0);
+    });
+}
+
+#[test]
+fn a_call_no_host_answered_names_every_host_it_tried() {
+    simulate(|clock| async move {
+        let refused = || transport_error(TransportErrorKind::Connect, Delivery::NotSent);
+        let plan = cloudrec_core::FailoverPlan::from_urls(["http://a.invalid", "http://b.invalid"])
+            .unwrap();
+        let build = |answers| {
+            Client::builder(
+                AppId::new("app").unwrap(),
+                Script::new(&clock, answers),
+                clock.clone(),
+            )
+            .failover_plan(plan.clone())
+            .build()
+            .unwrap()
+        };
+        let error = build(vec![refused(), refused(), refused(), refused()])
+            .acquire(&Mode::Mix, &acquire_request())
+            .await
+            .unwrap_err();
+        let failure = error.failure().unwrap();
+        assert_eq!(
+            failure.unanswered_hosts(),
+            ["http://a.invalid", "http://b.invalid"]
+        );
+        assert!(
+            failure.to_string().contains("no answer from any host"),
+            "{failure}"
+        );
+        // One answer, even an error, means a host answered.
+        let answered = answer(503, r#"{"code":500,"reason":"internal_error"}"#);
+        let error = build(vec![answered, refused(), refused(), refused()])
+            .acquire(&Mode::Mix, &acquire_request())
+            .await
+            .unwrap_err();
+        assert!(
+            error.failure().unwrap().unanswered_hosts().is_empty(),
+            "{error}"
+        );
     });
 }

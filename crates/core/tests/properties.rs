@@ -95,6 +95,7 @@ proptest! {
         burst in 1u32..20,
         gaps in prop::collection::vec(0u64..300, 1..150),
     ) {
+        let burst = burst.min(rate);
         let mut bucket = RateLimiter::new(rate, burst).unwrap();
         let mut now = 0u64;
         let mut granted = Vec::new();
@@ -114,7 +115,44 @@ proptest! {
     }
 
     #[test]
+    fn no_one_second_window_holds_more_than_the_rate(
+        rate in 1u32..40,
+        burst_share in 0.0f64..=1.0,
+        arrivals in prop::collection::vec((0u64..400_000, any::<bool>()), 1..200),
+    ) {
+        // Burst anywhere from 1 to the rate itself.
+        let burst = 1 + ((f64::from(rate - 1) * burst_share) as u32);
+        let mut bucket = RateLimiter::new(rate, burst).unwrap();
+        let mut now = Duration::ZERO;
+        let mut granted = Vec::new();
+        // Each arrival comes after a gap (in µs), or, when the last one was told
+        // to wait, exactly when told to: the pattern that fills every window.
+        let mut told = None;
+        for (gap, obey) in arrivals {
+            now += match (told, obey) {
+                (Some(wait), true) => wait,
+                _ => Duration::from_micros(gap),
+            };
+            match bucket.try_acquire(Timestamp::from_origin(now)) {
+                Permit::Granted => {
+                    granted.push(now);
+                    told = None;
+                }
+                Permit::Wait(wait) => told = Some(wait),
+            }
+        }
+        for (i, &start) in granted.iter().enumerate() {
+            let within = granted[i..].iter().take_while(|&&t| t - start < Duration::from_secs(1)).count();
+            prop_assert!(
+                within <= rate as usize,
+                "{} grants in the second from {:?} (rate {}, burst {})", within, start, rate, burst
+            );
+        }
+    }
+
+    #[test]
     fn a_refused_request_is_granted_after_the_wait(rate in 1u32..50, burst in 1u32..20, at in 0u64..10_000) {
+        let burst = burst.min(rate);
         let mut bucket = RateLimiter::new(rate, burst).unwrap();
         let now = Timestamp::from_origin(Duration::from_millis(at));
         for _ in 0..burst {

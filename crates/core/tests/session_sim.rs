@@ -135,14 +135,15 @@ fn simulate_with(
         .events(NoEvents)
         .base_url("http://fake.invalid")
         .rate_limit(1000, 1000)
+        .jitter_seed(0x5EED)
         .build()
         .unwrap();
     let spawner: Arc<dyn Spawn> = Arc::new(sim.clone());
-    let recorder = Recorder::new(
-        client,
-        spawner,
-        RecorderConfig::default().with_session(session),
-    );
+    // Fixed seeds: a simulated run repeats exactly.
+    let config = RecorderConfig::default()
+        .with_session(session)
+        .with_jitter_seed(0x5E55_1015);
+    let recorder = Recorder::new(client, spawner, config);
     let reports: Arc<Mutex<Vec<SessionReport>>> = Arc::default();
     for n in 0..sessions {
         let handle = recorder.start_session(spec(n));

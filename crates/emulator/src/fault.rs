@@ -59,6 +59,10 @@ pub enum FaultAction {
         /// A `Retry-After` header to send, in seconds.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         retry_after: Option<u64>,
+        /// Send `retry_after` as an HTTP date (IMF-fixdate) that many seconds
+        /// after the answer instead of as a number.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        retry_after_as_date: bool,
     },
     /// Wait this many real milliseconds, then handle the call normally.
     Delay {
@@ -108,6 +112,7 @@ impl FaultRule {
                 status,
                 body,
                 retry_after: None,
+                retry_after_as_date: false,
             },
         )
     }
@@ -117,6 +122,21 @@ impl FaultRule {
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
         if let FaultAction::Respond { retry_after, .. } = &mut self.action {
             *retry_after = Some(seconds);
+        }
+        self
+    }
+
+    /// The same rule, answering with `Retry-After` as the HTTP date `seconds`
+    /// from now when its action is [`FaultAction::Respond`].
+    pub fn with_retry_after_date(mut self, seconds: u64) -> Self {
+        if let FaultAction::Respond {
+            retry_after,
+            retry_after_as_date,
+            ..
+        } = &mut self.action
+        {
+            *retry_after = Some(seconds);
+            *retry_after_as_date = true;
         }
         self
     }

@@ -226,15 +226,23 @@ pub(crate) async fn handle(
             status,
             body,
             retry_after,
+            retry_after_as_date,
         } => {
             shared
                 .lock()
                 .log_outcome(seq, Some(status), Some("respond"));
             let mut response = json_response(status, &body);
             if let Some(seconds) = retry_after {
+                let value = if retry_after_as_date {
+                    let at = std::time::SystemTime::now() + std::time::Duration::from_secs(seconds);
+                    http::HeaderValue::from_str(&httpdate::fmt_http_date(at))
+                        .unwrap_or_else(|_| http::HeaderValue::from(seconds))
+                } else {
+                    http::HeaderValue::from(seconds)
+                };
                 response
                     .headers_mut()
-                    .insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+                    .insert(http::header::RETRY_AFTER, value);
             }
             return Ok(response);
         }

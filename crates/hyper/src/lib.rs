@@ -5,7 +5,8 @@
 //! any root CA you add), Basic auth from the customer id and secret, the JSON
 //! `Content-Type` on POST and `User-Agent: cloudrec/<version>`. It applies a connect
 //! timeout and a request timeout per endpoint (stop at least 25 s, because a
-//! synchronous stop may take 20 s), captures the request id and `Retry-After`, and
+//! synchronous stop may take 20 s), captures the request id and `Retry-After`
+//! (an HTTP date becomes the seconds from the answer's `Date` to it), and
 //! classifies a missing answer by [`TransportErrorKind`](cloudrec_core::TransportErrorKind)
 //! and by [`Delivery`](cloudrec_core::Delivery): whether the server may have acted.
 //! A request with a body (every POST) knows whether hyper began to write it,
@@ -65,6 +66,7 @@ mod connector;
 mod deadlines;
 mod error;
 mod resolver;
+mod retry_after;
 mod sent_body;
 mod target;
 mod timeouts;

@@ -1,14 +1,14 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use cloudrec_core::{
     Delivery, HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind,
 };
-use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, DATE, RETRY_AFTER, USER_AGENT};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use http_body_util::{BodyExt as _, Limited};
 use hyper_util::client::legacy::Client;
@@ -176,21 +176,28 @@ fn redact_userinfo(base_url: &str) -> Cow<'_, str> {
     }
 }
 
-/// The `Retry-After` value and the request id of an answer, read in one pass
-/// over its headers (the first of [`REQUEST_ID_HEADERS`] present wins).
+/// The `Retry-After` value (as delay-seconds, see
+/// [`delay_seconds`](crate::retry_after::delay_seconds)) and the request id of an
+/// answer, read in one pass over its headers (the first of
+/// [`REQUEST_ID_HEADERS`] present wins).
 fn answer_headers(headers: &HeaderMap) -> (Option<String>, Option<String>) {
     let text = |value: &HeaderValue| String::from_utf8_lossy(value.as_bytes()).into_owned();
     let mut retry_after = None;
+    let mut date = None;
     let mut request_id: Option<(usize, &HeaderValue)> = None;
     for (name, value) in headers {
         if name == RETRY_AFTER {
             retry_after.get_or_insert_with(|| text(value));
+        } else if name == DATE {
+            date.get_or_insert_with(|| text(value));
         } else if let Some(rank) = REQUEST_ID_HEADERS.iter().position(|id| id == name)
             && request_id.is_none_or(|(best, _)| rank < best)
         {
             request_id = Some((rank, value));
         }
     }
+    let retry_after = retry_after
+        .map(|value| crate::retry_after::delay_seconds(value, date.as_deref(), SystemTime::now()));
     (retry_after, request_id.map(|(_, value)| text(value)))
 }
 

@@ -109,7 +109,7 @@ where
             retry: RetryPolicy::default(),
             plan: FailoverPlan::new(Host::global(Suffix::AgoraIo)),
             rate: (10, 1),
-            jitter_seed: 0x5EED,
+            jitter_seed: crate::jitter::unpredictable_seed(),
             timeouts: Timeouts::default(),
             base_url: None,
         }
@@ -159,9 +159,10 @@ where
         self
     }
 
-    /// The request rate shared by every call of this client: `per_second`
-    /// requests, with bursts of up to `burst` (default 10 per second, bursts of 1,
-    /// which keeps any one-second window at or under the service's 10).
+    /// The request rate shared by every call of this client: at most
+    /// `per_second` requests in any one-second window, with bursts of up to
+    /// `burst`, 1 to `per_second` (default 10 per second, bursts of 1: evenly
+    /// spaced, 100 ms apart). See [`RateLimiter`].
     pub fn rate_limit(mut self, per_second: u32, burst: u32) -> Self {
         self.rate = (per_second, burst);
         self
@@ -173,8 +174,11 @@ where
         self
     }
 
-    /// Seeds the jitter added to back-off delays; a fixed seed makes a simulated
-    /// run repeatable. Give a random seed in production.
+    /// Seeds the jitter added to back-off delays with a fixed number, which makes
+    /// a simulated run repeatable. The default seed is drawn anew for every
+    /// client (from the operating system's randomness, through the standard
+    /// library), so that processes and clients that fail together do not retry
+    /// in lockstep.
     pub fn jitter_seed(mut self, seed: u64) -> Self {
         self.jitter_seed = seed;
         self

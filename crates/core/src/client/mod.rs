@@ -33,9 +33,9 @@ use about::About;
 
 use crate::jitter::JitterSource;
 use crate::{
-    Clock, Event, EventKind, EventSink, FailoverPlan, GiveUpReason, HttpRequest, Next, Permit,
-    RateLimiter, Resolution, RetryPolicy, Subject, Timestamp, Transport, TransportErrorKind,
-    classify_transport, decode,
+    Clock, Event, EventKind, EventSink, FailoverPlan, Failure, GiveUpReason, HttpRequest, Next,
+    Permit, RateLimiter, Resolution, RetryPolicy, Subject, Timestamp, Transport,
+    TransportErrorKind, classify_transport, decode,
 };
 
 /// The body of a call that sends none (query, a GET).
@@ -316,6 +316,8 @@ where
         let plan = &shared.plan;
         let mut step = 0;
         let mut attempt = 0_u32;
+        // Which hosts were tried while no attempt has been answered yet.
+        let mut unanswered: Option<Vec<String>> = Some(Vec::new());
         loop {
             attempt = attempt.saturating_add(1);
             let now = if attempt == 1 {
@@ -349,6 +351,20 @@ where
                 },
                 Err(error) => classify_transport(endpoint, &error),
             };
+            unanswered = match (unanswered, failure.transport()) {
+                (Some(mut hosts), Some(_)) => {
+                    if !hosts.iter().any(|tried| tried == host) {
+                        hosts.push(host.to_owned());
+                    }
+                    Some(hosts)
+                }
+                _ => None,
+            };
+            let final_failure =
+                |failure: Failure, unanswered: &Option<Vec<String>>| match unanswered {
+                    Some(hosts) => failure.with_unanswered_hosts(hosts.clone()),
+                    None => failure,
+                };
             tracing::debug!(
                 status = failure.http_status(),
                 code = failure.code(),
@@ -368,7 +384,7 @@ where
                         .map_or(TransportErrorKind::Connect, |error| error.kind);
                     let Some(next) = plan.after(step, failed) else {
                         return Err(CallError::Failed {
-                            failure,
+                            failure: final_failure(failure, &unanswered),
                             attempts: attempt,
                         });
                     };
@@ -386,14 +402,14 @@ where
                 Next::Reconcile => return Err(CallError::Ambiguous { failure }),
                 Next::GiveUp(GiveUpReason::DeadlinePassed) => {
                     return Err(CallError::DeadlineExceeded {
-                        last: failure,
+                        last: final_failure(failure, &unanswered),
                         attempts: attempt,
                         elapsed,
                     });
                 }
                 _ => {
                     return Err(CallError::Failed {
-                        failure,
+                        failure: final_failure(failure, &unanswered),
                         attempts: attempt,
                     });
                 }

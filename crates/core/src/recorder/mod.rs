@@ -61,7 +61,7 @@ impl Default for RecorderConfig {
         Self {
             session: Arc::new(SessionConfig::default()),
             leak: LeakPolicy::Stop,
-            jitter_seed: 0x5E55_1015,
+            jitter_seed: crate::jitter::unpredictable_seed(),
             task_limit: Some(TaskLimit::DEFAULT_MAX),
             admission_poll: Duration::from_secs(1),
         }
@@ -81,7 +81,9 @@ impl RecorderConfig {
         self
     }
 
-    /// Seeds the jitter of the query cadence; a fixed seed repeats a simulated run.
+    /// Seeds the jitter of the query cadence with a fixed number, which repeats a
+    /// simulated run (default: drawn anew for every configuration, so that
+    /// recorders in different processes do not query in lockstep).
     pub fn with_jitter_seed(mut self, seed: u64) -> Self {
         self.jitter_seed = seed;
         self

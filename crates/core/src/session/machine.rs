@@ -94,6 +94,8 @@ pub struct Session {
     phase: Phase,
     stop_requested: bool,
     restarts: u32,
+    /// Whether any acquire gave a resource id.
+    acquired_once: bool,
     last_good: Timestamp,
     missing_since: Option<Timestamp>,
     last_status: Option<RecordingStatus>,
@@ -116,6 +118,7 @@ impl Session {
             },
             stop_requested: false,
             restarts: 0,
+            acquired_once: false,
             last_good: Timestamp::ZERO,
             missing_since: None,
             last_status: None,
@@ -132,6 +135,7 @@ impl Session {
     /// journal after a restart), as if it had just answered at `now`.
     pub fn resume(task: TaskIds, config: Arc<SessionConfig>, now: Timestamp) -> Self {
         let mut session = Self::new(task.uid, config);
+        session.acquired_once = true;
         session.last_good = now;
         session.phase = Phase::Running {
             task,
@@ -312,6 +316,7 @@ impl Session {
         }
         match reply {
             Answer::Ok(resource_id) => {
+                self.acquired_once = true;
                 self.phase = Phase::Acquired {
                     resource_id,
                     at: now,
@@ -320,6 +325,21 @@ impl Session {
                 };
                 let note = self.note.take();
                 self.enter(SessionState::Acquired, note);
+            }
+            Answer::Failed(failure) | Answer::Ambiguous(failure)
+                if !failure.unanswered_hosts().is_empty() =>
+            {
+                // The client already retried across its hosts: acquiring again
+                // cannot reach a service that none of them answered for.
+                self.finish(End::Failed {
+                    why: format!(
+                        "no host answered acquire (tried {}; {}); nothing was acquired: check the network, a proxy or firewall, and the base URL or region",
+                        failure.unanswered_hosts().join(", "),
+                        failure
+                            .transport()
+                            .map_or_else(String::new, |error| error.detail.clone()),
+                    ),
+                });
             }
             Answer::Failed(failure) | Answer::Ambiguous(failure) => match failure.resolution() {
                 Resolution::RetryBackoff
@@ -1020,10 +1040,14 @@ impl Session {
     /// budget allows; otherwise returns why the session must fail.
     fn restart(&mut self, not_before: Timestamp, why: String, new_uid: bool) -> Result<(), String> {
         if self.restarts >= self.config.max_restarts {
-            return Err(format!(
-                "{why}; gave up after {} re-acquisition(s)",
-                self.restarts
-            ));
+            return Err(if self.acquired_once {
+                format!("{why}; gave up after {} re-acquisition(s)", self.restarts)
+            } else {
+                format!(
+                    "{why}; gave up after {} acquire call(s), none of which gave a resource id",
+                    self.restarts + 1
+                )
+            });
         }
         self.restarts += 1;
         if new_uid {

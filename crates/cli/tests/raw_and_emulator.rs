@@ -194,3 +194,71 @@ fn the_emulator_prints_the_default_credentials_and_refuses_a_bad_listen_address(
     assert_eq!(result.code, Some(3), "{}", result.all());
     assert!(result.stderr.contains("--listen"), "{}", result.stderr);
 }
+
+/// Sends `request` on a new connection and returns what the emulator wrote until
+/// it closed the connection.
+fn exchange(base_url: &str, request: &[u8]) -> String {
+    let addr = base_url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(LIMIT)).unwrap();
+    stream.write_all(request).unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match std::io::Read::read(&mut stream, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+            Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(error) => panic!("the emulator kept the connection open: {error}"),
+        }
+    }
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+#[test]
+fn emulator_flags_set_strict_fields_and_the_header_timeout() {
+    let (child, base_url, lines) = emulator(&[
+        "--strict-fields",
+        "--header-read-timeout",
+        "0.2",
+        "--customer-id",
+        "tester",
+        "--customer-secret",
+        SECRET,
+        "--app-id",
+        APP_ID,
+    ]);
+    assert!(
+        lines.iter().any(|l| l.contains("strict fields:   true")),
+        "{lines:?}"
+    );
+    let body = r#"{"cname":"room","uid":"1","clientRequest":{"sceen":0}}"#;
+    // Base64 of `tester:local-emulator-secret`.
+    let auth = "dGVzdGVyOmxvY2FsLWVtdWxhdG9yLXNlY3JldA==";
+    let request = format!(
+        "POST /v1/apps/{APP_ID}/cloud_recording/acquire HTTP/1.1\r\nHost: x\r\n\
+         Authorization: Basic {auth}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let answer = exchange(&base_url, request.as_bytes());
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(
+        answer.contains("clientRequest.sceen: is not a documented field"),
+        "{answer}"
+    );
+    // Partial headers: closed by the header timeout, unanswered.
+    let answer = exchange(&base_url, b"GET /v1/ncs/ip HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+    assert_eq!(answer, "");
+    interrupt(child);
+
+    let mut command = cloudrec();
+    command.args(["emulator", "--listen", "127.0.0.1:0", "--idle-timeout", "0"]);
+    let result = run(command, LIMIT);
+    assert_eq!(result.code, Some(3), "{}", result.all());
+    assert!(
+        result.stderr.contains("--idle-timeout"),
+        "{}",
+        result.stderr
+    );
+}

@@ -41,7 +41,7 @@ demo *ARGS:
 examples:
     #!/usr/bin/env bash
     set -euo pipefail
-    for example in individual_recording mix_custom_layout web_rtmp testing_with_the_emulator event_plugin; do
+    for example in individual_recording mix_custom_layout web_rtmp recorder testing_with_the_emulator event_plugin; do
         echo "== example $example"
         cargo run -q -p cloudrec-examples --example "$example"
     done

@@ -20,6 +20,7 @@ mod events_cmd;
 mod events_out;
 mod exit;
 mod explain_cmd;
+mod logging;
 mod raw;
 mod record;
 mod recover_cmd;
@@ -57,6 +58,10 @@ Exit codes:
 #[derive(Parser, Debug)]
 #[command(name = "cloudrec", version, after_help = EXIT_CODES)]
 struct Cli {
+    /// Log diagnostics on stderr with the tracing spans of each session and call
+    /// (-v debug, -vv trace); `RUST_LOG` sets the filter instead.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -104,6 +109,7 @@ fn main() -> ExitCode {
             });
         }
     };
+    logging::init(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -35,16 +35,19 @@ pub(crate) struct CliSink {
 
 impl EventSink for CliSink {
     fn emit(&self, event: Event) {
-        if let Some(pipeline) = &self.pipeline {
-            pipeline.emit(event.clone());
-        }
-        let _ = self.tx.send(Msg::Event(Box::new(event)));
+        // The envelope the pipeline publishes is the one printed: one id everywhere.
+        let envelope = self
+            .pipeline
+            .as_ref()
+            .and_then(|pipeline| pipeline.publish(event.clone()));
+        let _ = self.tx.send(Msg::Event(Box::new(event), envelope));
     }
 }
 
 /// What the printing task receives.
 enum Msg {
-    Event(Box<Event>),
+    /// The event, and its envelope when a pipeline published it.
+    Event(Box<Event>, Option<Arc<CloudEvent>>),
     /// Everything sent before was printed: answer and stop.
     Flush(tokio::sync::oneshot::Sender<()>),
 }
@@ -99,8 +102,8 @@ impl Reporter {
             let bar = bar.clone();
             tokio::spawn(async move {
                 while let Some(msg) = rx.recv().await {
-                    let event = match msg {
-                        Msg::Event(event) => event,
+                    let (event, envelope) = match msg {
+                        Msg::Event(event, envelope) => (event, envelope),
                         Msg::Flush(done) => {
                             let _ = done.send(());
                             break;
@@ -119,7 +122,7 @@ impl Reporter {
                         tally.clone()
                     };
                     let line = match format {
-                        EventFormat::Jsonl => Some(jsonl(&event)),
+                        EventFormat::Jsonl => Some(jsonl(&event, envelope.as_deref())),
                         EventFormat::Pretty => Some(pretty(&event, started)),
                         EventFormat::None => None,
                     };
@@ -246,9 +249,14 @@ pub(crate) fn status_name(status: i64) -> &'static str {
     }
 }
 
-fn jsonl(event: &Event) -> String {
-    let envelope = CloudEvent::from_event(event, DEFAULT_SOURCE);
-    String::from_utf8_lossy(&envelope.to_json()).into_owned()
+/// The event's CloudEvents JSON: the published envelope (same id as on the
+/// broker), or a new one when nothing is published.
+fn jsonl(event: &Event, published: Option<&CloudEvent>) -> String {
+    let json = match published {
+        Some(envelope) => envelope.to_json(),
+        None => CloudEvent::from_event(event, DEFAULT_SOURCE).to_json(),
+    };
+    String::from_utf8_lossy(&json).into_owned()
 }
 
 /// One readable line: time since start, type, and the details that matter.

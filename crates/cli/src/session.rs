@@ -1,16 +1,14 @@
 //! Runs one recording session through core's `Recorder`: waits until it records,
 //! plays a script of updates, records for a while or until Ctrl-C, and stops.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use cloudrec_core::{
     Backoff, End, EventSink, FileJournal, Recorder, RecorderConfig, Resolution, SessionConfig,
-    SessionError, SessionHandle, SessionReport, SessionSpec, SessionState, Spawn, TaskRef,
+    SessionError, SessionHandle, SessionReport, SessionSpec, SessionState, TaskRef,
 };
-use cloudrec_hyper::{HyperTransport, TokioClock};
+use cloudrec_hyper::{HyperTransport, TokioClock, TokioSpawn};
 use cloudrec_types::{UpdateClientRequest, UpdateLayoutClientRequest};
 use tokio::sync::watch;
 
@@ -19,15 +17,6 @@ use crate::exit::Fail;
 
 /// The recorder every session command uses.
 pub(crate) type CliRecorder<E> = Recorder<HyperTransport, TokioClock, E>;
-
-/// Runs the recorder's supervisors on the tokio runtime.
-struct TokioSpawn;
-
-impl Spawn for TokioSpawn {
-    fn spawn(&self, future: Pin<Box<dyn Future<Output = ()> + Send>>) {
-        tokio::spawn(future);
-    }
-}
 
 /// The session timings, as the flags give them.
 #[derive(Clone, Copy, Debug)]

@@ -366,3 +366,116 @@ fn a_refused_amqp_login_is_a_credentials_error_before_anything_is_sent() {
     );
     assert!(!result.all().contains("wrong-hunter2"), "{}", result.all());
 }
+
+/// Declares a private queue bound to every routing key of the events exchange.
+async fn bound_queue(connection: &lapin::Connection) -> (lapin::Channel, String) {
+    use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
+    use lapin::types::FieldTable;
+    let channel = connection.create_channel().await.unwrap();
+    channel
+        .exchange_declare(
+            cloudrec_events::DEFAULT_EXCHANGE.into(),
+            lapin::ExchangeKind::Topic,
+            ExchangeDeclareOptions {
+                durable: true,
+                ..ExchangeDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let queue = channel
+        .queue_declare(
+            "".into(),
+            QueueDeclareOptions {
+                exclusive: true,
+                auto_delete: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let name = queue.name().as_str().to_owned();
+    channel
+        .queue_bind(
+            name.as_str().into(),
+            cloudrec_events::DEFAULT_EXCHANGE.into(),
+            "#".into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    (channel, name)
+}
+
+#[test]
+fn jsonl_ids_are_the_amqp_message_ids() {
+    use futures_util::StreamExt;
+    use lapin::options::BasicConsumeOptions;
+    use lapin::types::FieldTable;
+
+    require_rabbitmq();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (connection, channel, queue) = runtime.block_on(async {
+        let connection = lapin::Connection::connect(URL, lapin::ConnectionProperties::default())
+            .await
+            .unwrap();
+        let (channel, queue) = bound_queue(&connection).await;
+        (connection, channel, queue)
+    });
+
+    let mut demo = cloudrec();
+    demo.args(["demo", "--events", "jsonl", "--no-faults"])
+        .args(["--time-scale", "50", "--amqp-url", URL]);
+    let result = run(demo, LIMIT);
+    assert_eq!(result.code, Some(0), "{}", result.all());
+    let ids: Vec<String> = result
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with('{'))
+        .filter_map(|line| {
+            let event: serde_json::Value = serde_json::from_str(line).ok()?;
+            Some(event["id"].as_str()?.to_owned())
+        })
+        .collect();
+    assert!(ids.len() > 5, "{}", result.stdout);
+
+    // Other runs may publish to the same exchange: look for every id among the
+    // message ids received (bounded wait).
+    let message_ids = runtime.block_on(async {
+        let mut consumer = channel
+            .basic_consume(
+                queue.as_str().into(),
+                "cloudrec-test-ids".into(),
+                BasicConsumeOptions {
+                    no_ack: true,
+                    ..BasicConsumeOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        let mut seen = std::collections::HashSet::new();
+        while !ids.iter().all(|id| seen.contains(id)) {
+            match tokio::time::timeout(Duration::from_secs(10), consumer.next()).await {
+                Ok(Some(Ok(delivery))) => {
+                    if let Some(id) = delivery.properties.message_id() {
+                        seen.insert(id.as_str().to_owned());
+                    }
+                }
+                _ => break,
+            }
+        }
+        let _ = connection.close(200, "bye".into()).await;
+        seen
+    });
+    let missing: Vec<&String> = ids.iter().filter(|id| !message_ids.contains(*id)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} JSON-lines ids have no AMQP message with that message_id: {missing:?}",
+        missing.len(),
+        ids.len()
+    );
+}

@@ -8,11 +8,9 @@
 //! - a recording process killed with SIGKILL is recovered from its journal by a
 //!   new process, which stops the orphans.
 
-use std::future::Future;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,10 +18,10 @@ use std::time::Duration;
 use cloudrec_core::{
     Backoff, Client, End, FileJournal, Journal, MemoryJournal, NoEvents, Recorder, RecorderConfig,
     RecoveryPolicy, Resolution, RetryPolicy, SessionConfig, SessionReport, SessionSpec,
-    SessionState, Spawn, StatusTable, TaskRef, Timeouts,
+    SessionState, StatusTable, TaskRef, Timeouts,
 };
 use cloudrec_emulator::{Emulator, EmulatorConfig, FaultAction, FaultRule};
-use cloudrec_hyper::{HyperTransport, TokioClock};
+use cloudrec_hyper::{HyperTransport, TokioClock, TokioSpawn};
 use cloudrec_types::{
     Cname, Endpoint, MixedVideoLayout, Mode, StartClientRequest, StorageConfig, StorageVendor, Uid,
     UpdateLayoutClientRequest,
@@ -31,14 +29,6 @@ use cloudrec_types::{
 
 /// How much faster the emulator runs than real time.
 const SCALE: f64 = 200.0;
-
-struct TokioSpawn;
-
-impl Spawn for TokioSpawn {
-    fn spawn(&self, future: Pin<Box<dyn Future<Output = ()> + Send>>) {
-        tokio::spawn(future);
-    }
-}
 
 /// A documented duration, shrunk by the time scale.
 fn scaled(seconds: f64) -> Duration {

@@ -1,5 +1,6 @@
 //! The cloudrec [`Transport`](cloudrec_core::Transport) over hyper 1, hyper-util's
-//! pooled client and rustls, plus the tokio [`Clock`](cloudrec_core::Clock).
+//! pooled client and rustls, plus the tokio [`Clock`](cloudrec_core::Clock) and the
+//! tokio [`Spawn`](cloudrec_core::Spawn) the core's `Recorder` needs.
 //!
 //! [`HyperTransport`] sends one request per call: HTTPS with the webpki roots (and
 //! any root CA you add), Basic auth from the customer id and secret, the JSON
@@ -68,6 +69,7 @@ mod error;
 mod resolver;
 mod retry_after;
 mod sent_body;
+mod spawn;
 mod target;
 mod timeouts;
 mod transport;
@@ -78,5 +80,6 @@ pub use error::BuildError;
 pub use resolver::{
     DEFAULT_REFRESH, LOOKUP_TIMEOUT, Lookup, RefreshingResolver, ResolveError, SystemLookup,
 };
+pub use spawn::TokioSpawn;
 pub use timeouts::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, MIN_STOP_TIMEOUT};
 pub use transport::{HyperTransport, JSON_CONTENT_TYPE, USER_AGENT_VALUE};

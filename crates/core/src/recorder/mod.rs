@@ -21,6 +21,7 @@ use cloudrec_types::{
     AcquireClientRequest, Cname, Mode, ResourceId, StartClientRequest, Uid, UpdateClientRequest,
     UpdateLayoutClientRequest,
 };
+use tracing::Instrument;
 
 use crate::{
     Admission, CallError, Client, Clock, End, EventSink, Journal, PolicyError, Session,
@@ -380,6 +381,14 @@ where
         );
         let inner = Arc::clone(&self.inner);
         let task_status = Arc::clone(&status);
+        // Every call of the session runs inside it, so logs name the session.
+        let span = tracing::info_span!(
+            "cloudrec.session",
+            session = id.0,
+            cname = spec.cname.as_str(),
+            mode = spec.mode.as_str(),
+            uid = spec.uid.get(),
+        );
         let mut supervisor =
             supervise::Supervisor::new(inner, id, spec, session, inbox, task_status, report_tx);
         // A resumed session already has its task: it takes a slot if one is free
@@ -389,7 +398,7 @@ where
         }
         self.inner
             .spawner
-            .spawn(Box::pin(supervise::run(supervisor)));
+            .spawn(Box::pin(supervise::run(supervisor).instrument(span)));
         SessionHandle {
             id,
             commands,

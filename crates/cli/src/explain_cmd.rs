@@ -13,7 +13,7 @@ use crate::exit::Fail;
 #[derive(Args, Debug)]
 pub(crate) struct ExplainArgs {
     /// The operation that was answered: acquire, start, query, update,
-    /// updateLayout (or update-layout), stop.
+    /// updateLayout (or update-layout), stop, ncsIp (or ncs-ip).
     #[arg(long, required_unless_present = "table_markdown")]
     endpoint: Option<String>,
     /// The HTTP status of the answer, e.g. 206.

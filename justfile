@@ -5,6 +5,7 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 # Run every test of the workspace (unit, integration, doc). Needs RabbitMQ on 127.0.0.1:5672.
 test:
     cargo test --workspace
+    cargo test -p cloudrec-types --features ncs
 
 # Format check, clippy with warnings denied, the core layering check and the docs.
 lint: layering

@@ -13,7 +13,7 @@ use crate::exit::Fail;
 #[derive(Args, Debug)]
 pub(crate) struct ExplainArgs {
     /// The operation that was answered: acquire, start, query, update,
-    /// updateLayout (or update-layout), stop. Not needed when the answer means
+    /// updateLayout (or update-layout), stop, ncsIp (or ncs-ip). Not needed when the answer means
     /// the same on every endpoint (401, 429, a gateway 404) or its code belongs
     /// to one endpoint.
     #[arg(long)]

@@ -21,6 +21,7 @@ mod events_out;
 mod exit;
 mod explain_cmd;
 mod logging;
+mod ncs_ips_cmd;
 mod raw;
 mod record;
 mod recover_cmd;
@@ -95,6 +96,8 @@ enum Command {
     UpdateLayout(raw::TaskBodyArgs),
     /// Send one stop request.
     Stop(raw::TaskBodyArgs),
+    /// List the addresses Agora's notification servers (NCS) post from, for an allow-list.
+    NcsIps(ncs_ips_cmd::NcsIpsArgs),
 }
 
 fn main() -> ExitCode {
@@ -150,5 +153,6 @@ async fn run(cli: Cli) -> Result<Exit, Fail> {
         Command::Update(args) => raw::update(&args).await,
         Command::UpdateLayout(args) => raw::update_layout(&args).await,
         Command::Stop(args) => raw::stop(&args).await,
+        Command::NcsIps(args) => ncs_ips_cmd::run(&args).await,
     }
 }

@@ -262,3 +262,35 @@ fn emulator_flags_set_strict_fields_and_the_header_timeout() {
         result.stderr
     );
 }
+
+#[test]
+fn ncs_ips_lists_the_emulator_addresses_as_lines_or_json() {
+    let (child, base_url, _) = emulator(&[
+        "--app-id",
+        APP_ID,
+        "--customer-id",
+        "tester",
+        "--customer-secret",
+        SECRET,
+    ]);
+    let lines = call(&base_url, &["ncs-ips"], None);
+    assert_eq!(lines.code, Some(0), "{}", lines.all());
+    assert_eq!(lines.stdout, "127.0.0.1\n");
+    assert_eq!(
+        json(&call(&base_url, &["ncs-ips", "--json"], None)),
+        serde_json::json!(["127.0.0.1"])
+    );
+
+    let mut command = cloudrec();
+    command
+        .env("CLOUDREC_APP_ID", APP_ID)
+        .env("CLOUDREC_CUSTOMER_ID", "tester")
+        .env("CLOUDREC_CUSTOMER_SECRET", "a-wrong-secret")
+        .env("CLOUDREC_BASE_URL", &base_url)
+        .arg("ncs-ips");
+    let refused = run(command, LIMIT);
+    assert_eq!(refused.code, Some(4), "{}", refused.all());
+    assert!(refused.stdout.is_empty(), "{}", refused.stdout);
+    assert!(refused.stderr.contains("ncsIp"), "{}", refused.stderr);
+    interrupt(child);
+}

@@ -5,6 +5,8 @@ use cloudrec_types::{
     UpdateResponse,
 };
 
+use cloudrec_types::ncs::NcsIpResponse;
+
 use crate::{Failure, HttpResponse, Resolution, classify_failure, decode};
 
 /// What one call came to: the typed response of an HTTP 200, or a [`Failure`]
@@ -67,6 +69,8 @@ pub enum Reply {
     UpdateLayout(UpdateLayoutResponse),
     /// The answer to stop.
     Stop(StopResponse),
+    /// The answer to `GET /v1/ncs/ip`.
+    NcsIp(NcsIpResponse),
 }
 
 impl Reply {
@@ -79,6 +83,7 @@ impl Reply {
             Self::Update(_) => Endpoint::Update,
             Self::UpdateLayout(_) => Endpoint::UpdateLayout,
             Self::Stop(_) => Endpoint::Stop,
+            Self::NcsIp(_) => Endpoint::NcsIp,
         }
     }
 }
@@ -98,6 +103,7 @@ pub fn classify_reply(endpoint: Endpoint, response: &HttpResponse) -> Outcome<Re
         Endpoint::Update => decode(endpoint, response).map(Reply::Update),
         Endpoint::UpdateLayout => decode(endpoint, response).map(Reply::UpdateLayout),
         Endpoint::Stop => decode(endpoint, response).map(Reply::Stop),
+        Endpoint::NcsIp => decode(endpoint, response).map(Reply::NcsIp),
     };
     decoded.into()
 }

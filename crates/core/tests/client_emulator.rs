@@ -332,7 +332,11 @@ fn endpoint_absorbs(endpoint: Endpoint, resolution: Resolution) -> bool {
                 | Resolution::TreatAsGone
                 | Resolution::UploadPending
         ),
-        Endpoint::Acquire | Endpoint::Query | Endpoint::Update | Endpoint::UpdateLayout => false,
+        Endpoint::Acquire
+        | Endpoint::Query
+        | Endpoint::Update
+        | Endpoint::UpdateLayout
+        | Endpoint::NcsIp => false,
     }
 }
 
@@ -405,7 +409,41 @@ async fn call(
             )
             .await
             .map(drop),
+        Endpoint::NcsIp => client.ncs_ips().await.map(drop),
     }
+}
+
+/// The NCS address list is fetched, retried on a rate-limit answer like every
+/// call, and a 200 without the list is an unreadable success, not an empty list.
+#[tokio::test]
+async fn the_ncs_addresses_are_listed_and_retried() {
+    let config = config();
+    let emulator = Emulator::start(config.clone(), loopback()).unwrap();
+    let client = client(&emulator, &config, &Collect::default());
+    assert_eq!(client.ncs_ips().await.unwrap().primary_ips(), ["127.0.0.1"]);
+    emulator.inject(
+        FaultRule::respond(
+            Some(Endpoint::NcsIp),
+            429,
+            serde_json::json!({"message": "API rate limit exceeded"}),
+        )
+        .times(1),
+    );
+    let before = calls_of(&emulator, Endpoint::NcsIp);
+    assert_eq!(client.ncs_ips().await.unwrap().primary_ips(), ["127.0.0.1"]);
+    assert_eq!(calls_of(&emulator, Endpoint::NcsIp) - before, 2);
+    // An answer without the host list is unreadable however often it is sent again.
+    emulator.inject(FaultRule::respond(
+        Some(Endpoint::NcsIp),
+        200,
+        serde_json::json!({}),
+    ));
+    let error = client.ncs_ips().await.unwrap_err();
+    assert_eq!(
+        error.failure().map(cloudrec_core::Failure::kind),
+        Some(cloudrec_core::FailureKind::UnreadableSuccess),
+        "{error}"
+    );
 }
 
 /// The shared rate limit keeps a burst of 100 concurrent calls under the

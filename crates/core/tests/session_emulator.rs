@@ -185,6 +185,7 @@ fn expected(endpoint: Endpoint, resolution: Resolution) -> SessionState {
         (Endpoint::Stop, R::SuccessNoData) => S::StoppedNoData,
         (Endpoint::Stop, R::FixRequest | R::FixCredentials | R::FixAccount) => S::Failed,
         (Endpoint::Stop, _) => S::Stopped,
+        (Endpoint::NcsIp, _) => unreachable!("a session never lists the NCS addresses"),
     }
 }
 

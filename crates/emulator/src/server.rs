@@ -186,6 +186,7 @@ pub(crate) async fn handle(
         .and_then(|bytes| serde_json::from_slice(bytes).ok());
     let (endpoint, sid) = match &route {
         Route::Api { endpoint, sid, .. } => (Some(*endpoint), sid.as_deref()),
+        Route::NcsIp => (Some(Endpoint::NcsIp), None),
         _ => (None, None),
     };
     let call = Call {
@@ -384,6 +385,7 @@ fn dispatch(state: &mut State, call: &Call<'_>, recovery_for_new_task: Option<Du
         Endpoint::UpdateLayout => state.update_layout(resource_id, sid, &mode, json_body),
         Endpoint::Stop => state.stop(resource_id, sid, &mode, json_body),
         Endpoint::Query => state.query(resource_id, sid, &mode),
+        Endpoint::NcsIp => State::ncs_ip(),
     }
 }
 

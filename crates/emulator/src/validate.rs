@@ -52,7 +52,7 @@ pub(crate) fn documented_fields_only(endpoint: Endpoint, body: &Value) -> Checke
         Endpoint::Update => undocumented::<UpdateRequest>(body),
         Endpoint::UpdateLayout => undocumented::<UpdateLayoutRequest>(body),
         Endpoint::Stop => undocumented::<StopRequest>(body),
-        Endpoint::Query => Vec::new(),
+        Endpoint::Query | Endpoint::NcsIp => Vec::new(),
     };
     if undocumented.is_empty() {
         return Ok(());

@@ -38,6 +38,7 @@ async fn call(client: &Client, endpoint: Endpoint) -> Answer {
         Endpoint::Update => client.post_task(&task, "update", json!({})).await,
         Endpoint::UpdateLayout => client.post_task(&task, "updateLayout", json!({})).await,
         Endpoint::Stop => client.stop(&task, false).await,
+        Endpoint::NcsIp => client.send("GET", "/v1/ncs/ip", None).await,
     }
 }
 
@@ -96,8 +97,17 @@ async fn every_row_fires_on_every_endpoint_for_wildcard_rules() {
         let answer = call(&client, endpoint).await;
         assert_eq!(answer.status, 429, "{endpoint}");
     }
-    let answer = client.send("GET", "/v1/ncs/ip", None).await;
-    assert_eq!(answer.status, 429);
+}
+
+#[tokio::test]
+async fn a_rule_for_the_ncs_address_list_fires_there_only() {
+    let emulator = start(fast());
+    let client = Client::new(&emulator);
+    let body = json!({"message": "API rate limit exceeded"});
+    emulator.inject(FaultRule::respond(Some(Endpoint::NcsIp), 429, body.clone()));
+    let answer = call(&client, Endpoint::NcsIp).await;
+    assert_eq!((answer.status, answer.body), (429, body));
+    assert_eq!(call(&client, Endpoint::Acquire).await.status, 200);
 }
 
 #[tokio::test]

@@ -17,12 +17,12 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Timeouts {
     pub(crate) connect: Duration,
-    request: [Duration; 6],
+    request: [Duration; Endpoint::ALL.len()],
 }
 
 impl Default for Timeouts {
     fn default() -> Self {
-        let mut request = [DEFAULT_REQUEST_TIMEOUT; 6];
+        let mut request = [DEFAULT_REQUEST_TIMEOUT; Endpoint::ALL.len()];
         request[Endpoint::Stop.index()] = MIN_STOP_TIMEOUT;
         Self {
             connect: DEFAULT_CONNECT_TIMEOUT,

@@ -3,7 +3,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// One of the six operations of the Cloud Recording REST API.
+/// One of the six operations of the Cloud Recording REST API, or the list of the
+/// notification servers' addresses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Endpoint {
     /// `POST .../acquire`: reserve a resource id for one recording session.
@@ -24,17 +25,21 @@ pub enum Endpoint {
     /// `POST .../sid/{sid}/mode/{mode}/stop`: stop recording and upload.
     #[serde(rename = "stop")]
     Stop,
+    /// `GET /v1/ncs/ip`: the addresses the notification service (NCS) posts from.
+    #[serde(rename = "ncsIp")]
+    NcsIp,
 }
 
 impl Endpoint {
-    /// Every endpoint, in the order of a session.
-    pub const ALL: [Self; 6] = [
+    /// Every endpoint: the six of a session, in its order, then the NCS address list.
+    pub const ALL: [Self; 7] = [
         Self::Acquire,
         Self::Start,
         Self::Query,
         Self::Update,
         Self::UpdateLayout,
         Self::Stop,
+        Self::NcsIp,
     ];
 
     /// The position of the endpoint in [`Endpoint::ALL`], for tables indexed by
@@ -47,6 +52,7 @@ impl Endpoint {
             Self::Update => 3,
             Self::UpdateLayout => 4,
             Self::Stop => 5,
+            Self::NcsIp => 6,
         }
     }
 
@@ -59,13 +65,14 @@ impl Endpoint {
             Self::Update => "update",
             Self::UpdateLayout => "updateLayout",
             Self::Stop => "stop",
+            Self::NcsIp => "ncsIp",
         }
     }
 
-    /// The HTTP method: `GET` for query, `POST` for the rest.
+    /// The HTTP method: `GET` for query and the NCS address list, `POST` for the rest.
     pub const fn method(self) -> &'static str {
         match self {
-            Self::Query => "GET",
+            Self::Query | Self::NcsIp => "GET",
             _ => "POST",
         }
     }
@@ -88,14 +95,15 @@ impl fmt::Display for Endpoint {
 /// The error of [`Endpoint::from_str`]: the text names no endpoint.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown endpoint `{0}`: expected one of acquire, start, query, update, updateLayout, stop"
+    "unknown endpoint `{0}`: expected one of acquire, start, query, update, updateLayout, stop, ncsIp"
 )]
 pub struct UnknownEndpoint(String);
 
 impl FromStr for Endpoint {
     type Err = UnknownEndpoint;
 
-    /// Accepts the wire name, and `update-layout` / `update_layout` for updateLayout.
+    /// Accepts the wire name, `update-layout` / `update_layout` for updateLayout,
+    /// and `ncs-ip` / `ncs_ip` for ncsIp.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "acquire" => Ok(Self::Acquire),
@@ -104,6 +112,7 @@ impl FromStr for Endpoint {
             "update" => Ok(Self::Update),
             "updateLayout" | "update-layout" | "update_layout" => Ok(Self::UpdateLayout),
             "stop" => Ok(Self::Stop),
+            "ncsIp" | "ncs-ip" | "ncs_ip" => Ok(Self::NcsIp),
             other => Err(UnknownEndpoint(other.to_owned())),
         }
     }
@@ -117,6 +126,15 @@ mod tests {
     fn the_index_is_the_position_in_all() {
         for (position, endpoint) in Endpoint::ALL.into_iter().enumerate() {
             assert_eq!(endpoint.index(), position, "{endpoint}");
+        }
+    }
+
+    #[test]
+    fn the_ncs_address_list_is_a_get_on_no_task() {
+        assert_eq!(Endpoint::NcsIp.method(), "GET");
+        assert!(!Endpoint::NcsIp.targets_task());
+        for name in ["ncsIp", "ncs-ip", "ncs_ip"] {
+            assert_eq!(name.parse::<Endpoint>(), Ok(Endpoint::NcsIp), "{name}");
         }
     }
 

@@ -60,6 +60,48 @@ impl Visitor<'_> for I64Visitor {
     }
 }
 
+/// Reads an optional identifier sent as a JSON string or as an integer (uids
+/// appear both ways), as text; `null` reads as `None`.
+pub(crate) fn opt_str_or_int<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    Option::<StrOrInt>::deserialize(deserializer).map(|value| value.map(|v| v.0))
+}
+
+struct StrOrInt(String);
+
+impl<'de> Deserialize<'de> for StrOrInt {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrOrIntVisitor).map(Self)
+    }
+}
+
+struct StrOrIntVisitor;
+
+impl Visitor<'_> for StrOrIntVisitor {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or an integer")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_owned())
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<String, E> {
+        Ok(v)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+}
+
 /// Reads a string without allocating, then maps it with the given parser.
 pub(crate) struct StrVisitor<T>(pub(crate) fn(&str) -> T);
 
@@ -223,6 +265,29 @@ mod tests {
     struct Holder {
         #[serde(default, deserialize_with = "opt_i64")]
         n: Option<i64>,
+    }
+
+    #[derive(Deserialize)]
+    struct IdHolder {
+        #[serde(default, deserialize_with = "opt_str_or_int")]
+        id: Option<String>,
+    }
+
+    #[test]
+    fn identifiers_as_strings_or_integers() {
+        for (json, want) in [
+            (r#"{"id":"527841"}"#, Some("527841")),
+            (r#"{"id":527841}"#, Some("527841")),
+            (r#"{"id":-1}"#, Some("-1")),
+            (r#"{"id":null}"#, None),
+            (r#"{}"#, None),
+        ] {
+            let holder: IdHolder = serde_json::from_str(json).unwrap();
+            assert_eq!(holder.id.as_deref(), want, "{json}");
+        }
+        for bad in [r#"{"id":1.5}"#, r#"{"id":true}"#, r#"{"id":[1]}"#] {
+            assert!(serde_json::from_str::<IdHolder>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

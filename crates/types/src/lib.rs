@@ -12,8 +12,9 @@
 //!
 //! - One module per endpoint ([`acquire`], [`start`], [`update`], [`update_layout`],
 //!   [`query`], [`stop`]) with its request body, `clientRequest` and 200 body; every
-//!   type is also re-exported at the crate root. [`ncs`] decodes webhook
-//!   notifications.
+//!   type is also re-exported at the crate root. [`ncs`] types the webhook
+//!   notifications of every documented event and, with feature `ncs`, checks
+//!   their signatures.
 //! - [`ResponseBody::from_json`] decodes a 200 body: a hand-written reader for the
 //!   documented shapes first, the derived serde decoder for anything else, with
 //!   the same result either way. [`json`] is that reader, which `cloudrec-core`
@@ -26,6 +27,8 @@
 //!   `payload` (also read: `playload`), `fileName` in [`FileInfo`] and `filename`
 //!   in [`WebFileInfo`] (each also reads the other).
 //! - Feature `legacy`: the scene-2 blocks `appsCollection` and `transcodeOptions`.
+//! - Feature `ncs`: `ncs::verify` and `ncs::sign`, the HMAC signatures of
+//!   notifications.
 //!
 //! A mix-mode start body, checked before sending:
 //!

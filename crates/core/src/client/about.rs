@@ -9,6 +9,8 @@ use crate::client::TaskRef;
 /// tracing span and, only when the event sink takes events, their [`Subject`].
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum About<'a> {
+    /// A call about the App ID's account, on no channel (the NCS address list).
+    Account,
     /// An acquire, or a start once a resource id is known.
     Channel {
         mode: &'a Mode,
@@ -21,15 +23,17 @@ pub(crate) enum About<'a> {
 }
 
 impl About<'_> {
-    pub(crate) fn mode(&self) -> &str {
+    pub(crate) fn mode(&self) -> Option<&str> {
         match self {
-            Self::Channel { mode, .. } => mode.as_str(),
-            Self::Task(task) => task.mode.as_str(),
+            Self::Account => None,
+            Self::Channel { mode, .. } => Some(mode.as_str()),
+            Self::Task(task) => Some(task.mode.as_str()),
         }
     }
 
     pub(crate) fn resource_id(&self) -> Option<&str> {
         match self {
+            Self::Account => None,
             Self::Channel { resource_id, .. } => resource_id.map(ResourceId::as_str),
             Self::Task(task) => Some(task.resource_id.as_str()),
         }
@@ -37,7 +41,7 @@ impl About<'_> {
 
     pub(crate) fn sid(&self) -> Option<&str> {
         match self {
-            Self::Channel { .. } => None,
+            Self::Account | Self::Channel { .. } => None,
             Self::Task(task) => Some(task.sid.as_str()),
         }
     }
@@ -45,6 +49,7 @@ impl About<'_> {
     /// The events' subject, shared by every event of the call.
     pub(crate) fn subject(&self, app_id: &AppId) -> Arc<Subject> {
         let subject = match *self {
+            Self::Account => Subject::app(app_id.clone()),
             Self::Channel {
                 mode,
                 cname,

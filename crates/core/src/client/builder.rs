@@ -56,7 +56,8 @@ impl Timeouts {
             | Endpoint::Start
             | Endpoint::Query
             | Endpoint::Update
-            | Endpoint::UpdateLayout => self.default,
+            | Endpoint::UpdateLayout
+            | Endpoint::NcsIp => self.default,
         }
     }
 }

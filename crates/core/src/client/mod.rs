@@ -16,6 +16,7 @@ mod task;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use cloudrec_types::ncs::NcsIpResponse;
 use cloudrec_types::{
     AcquireRequest, AcquireResponse, AppId, Endpoint, Mode, QueryResponse, ResourceId,
     ResponseBody, StartRequest, StartResponse, StopRequest, StopResponse, UpdateLayoutRequest,
@@ -234,6 +235,19 @@ where
             },
             Err(other) => Err(other),
         }
+    }
+
+    /// Lists the addresses the Notification Center Service (NCS) posts webhook
+    /// notifications from (`GET /v1/ncs/ip`), for an allow-list. They change:
+    /// fetch them at least daily. Retried and failed over like every call.
+    pub async fn ncs_ips(&self) -> Result<NcsIpResponse, CallError> {
+        self.call::<NcsIpResponse, NoBody>(
+            Endpoint::NcsIp,
+            path::NCS_IP.to_owned(),
+            None,
+            About::Account,
+        )
+        .await
     }
 
     /// A call on a running task: validated for the task's mode, sent to the

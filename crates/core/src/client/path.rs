@@ -96,6 +96,9 @@ pub(crate) fn start(app_id: &AppId, resource_id: &ResourceId, mode: &Mode) -> St
     path
 }
 
+/// The path of the NCS address list; it names no App ID.
+pub(crate) const NCS_IP: &str = "/v1/ncs/ip";
+
 /// The path of a call on a running task: query, update, updateLayout or stop.
 pub(crate) fn task(
     app_id: &AppId,

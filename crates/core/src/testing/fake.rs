@@ -269,6 +269,9 @@ impl FakeService {
                 Err(answer) => answer,
             },
             Endpoint::Stop => self.stop(&mut state, call, now),
+            Endpoint::NcsIp => {
+                ok(json!({"data": {"service": {"hosts": [{"primaryIP": "127.0.0.1"}]}}}))
+            }
         }
     }
 

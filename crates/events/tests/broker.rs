@@ -100,15 +100,21 @@ async fn unroutable_events_are_returned_and_reported() {
     let amqp = AmqpSink::start(AmqpConfig::new(common::broker_url()).exchange(&exchange)).unwrap();
     let pipeline = Pipeline::builder().sink(amqp.clone()).build().unwrap();
     let mut unroutable = Vec::new();
+    let mut routable = 0;
     for event in catalog::every_kind() {
         let envelope = pipeline.publish(event).unwrap();
-        if !envelope.type_suffix().starts_with("session.") {
+        if envelope.type_suffix().starts_with("session.") {
+            routable += 1;
+        } else {
             unroutable.push(envelope.id().to_owned());
         }
     }
     assert!(pipeline.flush(WAIT).await.is_complete());
     let stats = amqp.stats();
-    assert_eq!(unroutable.len(), 3 + 14);
+    assert!(
+        !unroutable.is_empty() && routable > 0,
+        "the catalog has both kinds"
+    );
     assert_eq!(stats.returned, unroutable.len() as u64);
     assert_eq!(stats.confirmed, catalog::every_kind().len() as u64);
     assert_eq!(
@@ -116,8 +122,8 @@ async fn unroutable_events_are_returned_and_reported() {
         "returned messages are not republished"
     );
     assert_eq!(amqp.returned_ids(), unroutable);
-    let routed = consume(&admin, &queue, 11, Duration::from_secs(10)).await;
-    assert_eq!(routed.len(), 11);
+    let routed = consume(&admin, &queue, routable, Duration::from_secs(10)).await;
+    assert_eq!(routed.len(), routable);
     amqp.shutdown(WAIT).await.unwrap();
     cleanup(&admin, &exchange, Some(&queue)).await;
 }

@@ -98,6 +98,7 @@ impl Ledger {
     }
 
     /// The fewest entries that rebuild this ledger.
+    #[cfg(any(test, feature = "file-journal"))]
     pub(crate) fn entries(&self) -> Vec<Entry> {
         let mut entries: Vec<Entry> = self.intents.iter().cloned().map(Entry::Intent).collect();
         for task in &self.tasks {
@@ -115,6 +116,7 @@ impl Ledger {
     }
 
     /// How many entries [`Ledger::entries`] gives.
+    #[cfg(any(test, feature = "file-journal"))]
     pub(crate) fn entry_count(&self) -> usize {
         self.intents.len()
             + self

@@ -310,13 +310,20 @@ async fn pump_inner(
                 }
             };
             match answer {
-                Confirmation::Ack(returned) | Confirmation::Nack(returned)
-                    if returned.is_some() =>
-                {
+                Confirmation::Ack(Some(returned)) | Confirmation::Nack(Some(returned)) => {
                     shared.counters.confirmed.fetch_add(1, Ordering::Relaxed);
                     shared.counters.returned.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(sink = %config.name, id = event.id(), routing_key = event.routing_key(), exchange = %config.exchange, "event returned as unroutable: no queue is bound for its routing key");
-                    shared.record_returned(event.id().to_owned());
+                    // lapin hands a return to whichever confirm it reads next, which
+                    // under multiple-acks is not always the returned message's own: the
+                    // message id the broker sent back names the event.
+                    let id = returned
+                        .delivery
+                        .properties
+                        .message_id()
+                        .as_ref()
+                        .map_or_else(|| event.id().to_owned(), |id| id.as_str().to_owned());
+                    tracing::warn!(sink = %config.name, id = %id, exchange = %config.exchange, routing_key = returned.delivery.routing_key.as_str(), "event returned as unroutable: no queue is bound for its routing key");
+                    shared.record_returned(id);
                 }
                 Confirmation::Ack(_) | Confirmation::NotRequested => {
                     shared.counters.confirmed.fetch_add(1, Ordering::Relaxed);

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use cloudrec_core::{Client, StopOutcome, TaskRef};
+use cloudrec_core::{Client, StopOutcome};
 use cloudrec_emulator::{
     DEFAULT_APP_ID, DEFAULT_CUSTOMER_ID, DEFAULT_CUSTOMER_SECRET, Emulator, EmulatorConfig,
 };
@@ -62,16 +62,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .with_file_types(vec![AvFileType::Hls]),
     );
     let started = client.start(&resource.resource_id, &mode, &start).await?;
-    let sid = started.sid().cloned().ok_or("start gave no sid")?;
-    println!("recording, sid {}", sid.as_str());
+    let task = started.into_task().ok_or("start gave no sid")?;
+    println!("recording, sid {}", task.sid.as_str());
 
-    let task = TaskRef {
-        resource_id: resource.resource_id,
-        sid,
-        mode,
-        cname: cname.clone(),
-        uid,
-    };
     // The documentation asks for a first query about 5 s after start (here 0.1 s
     // of real time), then polling with back-off until status 4 or 5.
     for _ in 0..50 {

@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use cloudrec_core::{CallError, Client, Resolution, StopOutcome, TaskRef};
+use cloudrec_core::{CallError, Client, Resolution, StopOutcome};
 use cloudrec_emulator::{
     DEFAULT_APP_ID, DEFAULT_CUSTOMER_ID, DEFAULT_CUSTOMER_SECRET, Emulator, EmulatorConfig,
     FaultRule,
@@ -39,13 +39,7 @@ async fn record_briefly(
     let storage = StorageConfig::new(StorageVendor::AmazonS3, 0, "bucket", "ak", "sk");
     let start = StartRequest::new(cname.clone(), uid, StartClientRequest::mix(storage));
     let started = client.start(&resource.resource_id, &mode, &start).await?;
-    let task = TaskRef {
-        resource_id: resource.resource_id,
-        sid: started.sid().cloned().ok_or("no sid")?,
-        mode,
-        cname: cname.clone(),
-        uid,
-    };
+    let task = started.into_task().ok_or("no sid")?;
     let since = tokio::time::Instant::now();
     loop {
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use cloudrec_core::{Client, TaskRef};
+use cloudrec_core::Client;
 use cloudrec_emulator::{
     DEFAULT_APP_ID, DEFAULT_CUSTOMER_ID, DEFAULT_CUSTOMER_SECRET, Emulator, EmulatorConfig,
 };
@@ -54,13 +54,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .with_rtmp_publish("rtmp://live.example.com/app/stream-key"),
     );
     let started = client.start(&resource.resource_id, &mode, &start).await?;
-    let task = TaskRef {
-        resource_id: resource.resource_id,
-        sid: started.sid().cloned().ok_or("start gave no sid")?,
-        mode,
-        cname: cname.clone(),
-        uid,
-    };
+    let task = started.into_task().ok_or("start gave no sid")?;
 
     tokio::time::sleep(Duration::from_millis(300)).await;
     let answer = client.query(&task).await?;

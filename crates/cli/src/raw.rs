@@ -109,11 +109,11 @@ pub(crate) async fn start(args: &StartArgs) -> Result<Exit, Fail> {
         .await
         .map_err(|e| call_fail(&e))?;
     let value = match outcome {
-        StartOutcome::Started { sid } => {
-            json!({"outcome": "started", "resourceId": resource_id, "sid": sid})
+        StartOutcome::Started { task } => {
+            json!({"outcome": "started", "resourceId": resource_id, "sid": task.sid})
         }
-        StartOutcome::AlreadyStarted { sid } => {
-            json!({"outcome": "already_started", "resourceId": resource_id, "sid": sid})
+        StartOutcome::AlreadyStarted { task } => {
+            json!({"outcome": "already_started", "resourceId": resource_id, "sid": task.map(|task| task.sid)})
         }
     };
     print_json(&value)

@@ -21,7 +21,7 @@
 //! # #[cfg(feature = "test-util")]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use cloudrec_core::testing::{FakeService, Sim};
-//! use cloudrec_core::{Client, Clock, StartOutcome, StopOutcome, TaskRef};
+//! use cloudrec_core::{Client, Clock, StartOutcome, StopOutcome};
 //! use cloudrec_types::{AcquireRequest, AppId, Cname, Mode, StartClientRequest};
 //! use cloudrec_types::{StartRequest, StopRequest, StorageConfig, StorageVendor, Uid};
 //!
@@ -36,11 +36,10 @@
 //!     let acquire = AcquireRequest::new(cname.clone(), uid);
 //!     let resource_id = client.acquire(&Mode::Mix, &acquire).await?.resource_id;
 //!     let start = StartRequest::new(cname.clone(), uid, StartClientRequest::mix(storage));
-//!     let StartOutcome::Started { sid } = client.start(&resource_id, &Mode::Mix, &start).await?
+//!     let StartOutcome::Started { task } = client.start(&resource_id, &Mode::Mix, &start).await?
 //!     else {
 //!         unreachable!("a fresh resource starts a new task");
 //!     };
-//!     let task = TaskRef { resource_id, sid, mode: Mode::Mix, cname: cname.clone(), uid };
 //!     client.clock().sleep(std::time::Duration::from_secs(30)).await;
 //!     let status = client.query(&task).await?.status();
 //!     let stopped = client.stop(&task, &StopRequest::new(cname, uid)).await?;

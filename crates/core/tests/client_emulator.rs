@@ -123,16 +123,21 @@ async fn started(client: &TestClient, mode: &Mode, cname: &str, n: u32) -> TaskR
         .start(&acquired.resource_id, mode, &start)
         .await
         .unwrap();
-    let StartOutcome::Started { sid } = outcome else {
+    let StartOutcome::Started { task } = outcome else {
         panic!("expected a new task, got {outcome:?}");
     };
-    TaskRef {
-        resource_id: acquired.resource_id,
-        sid,
-        mode: mode.clone(),
-        cname,
-        uid: uid(n),
-    }
+    assert_eq!(
+        task,
+        TaskRef {
+            resource_id: acquired.resource_id,
+            sid: task.sid.clone(),
+            mode: mode.clone(),
+            cname,
+            uid: uid(n),
+        },
+        "start hands back the task that query and stop take"
+    );
+    task
 }
 
 fn stop_request(task: &TaskRef) -> StopRequest {

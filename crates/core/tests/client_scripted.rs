@@ -288,7 +288,13 @@ fn a_duplicate_start_keeps_the_running_sid() {
         assert_eq!(
             outcome,
             StartOutcome::AlreadyStarted {
-                sid: Some(Sid::new("sid-9").unwrap())
+                task: Some(TaskRef {
+                    resource_id: ResourceId::new("rid-1").unwrap(),
+                    sid: Sid::new("sid-9").unwrap(),
+                    mode: Mode::Mix,
+                    cname: start_request().cname,
+                    uid: start_request().uid,
+                })
             }
         );
     });

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
-use cloudrec_core::{Client, NoEvents, StartOutcome, TaskRef};
+use cloudrec_core::{Client, NoEvents, StartOutcome};
 use cloudrec_emulator::{Emulator, EmulatorConfig, FaultRule};
 use cloudrec_hyper::{HyperTransport, TokioClock};
 use cloudrec_types::{
@@ -102,19 +102,12 @@ async fn a_traced_session_logs_no_secret() {
         uid,
         StartClientRequest::mix(storage.clone()).with_token(RTC_TOKEN),
     );
-    let StartOutcome::Started { sid } = client
+    let StartOutcome::Started { task } = client
         .start(&acquired.resource_id, &Mode::Mix, &start)
         .await
         .unwrap()
     else {
         panic!("expected a new task");
-    };
-    let task = TaskRef {
-        resource_id: acquired.resource_id,
-        sid,
-        mode: Mode::Mix,
-        cname: cname.clone(),
-        uid,
     };
     client.query(&task).await.unwrap();
     let rotate = UpdateClientRequest::storage(storage.with_sts(STS_TOKEN, 4_102_444_800));

@@ -144,8 +144,9 @@ where
     /// Starts recording with `resource_id` in `mode`.
     ///
     /// A duplicate start (201, code 7) is not an error: it gives
-    /// [`StartOutcome::AlreadyStarted`] with the running task's sid when the answer
-    /// carried one.
+    /// [`StartOutcome::AlreadyStarted`] with the running task when the answer
+    /// named its sid. The outcome carries the [`TaskRef`] that query, update,
+    /// update_layout and stop take.
     pub async fn start(
         &self,
         resource_id: &ResourceId,
@@ -160,20 +161,10 @@ where
             resource_id: Some(resource_id),
         };
         let path = path::start(&self.shared.app_id, resource_id, mode);
-        match self
+        let answer = self
             .call::<StartResponse, _>(Endpoint::Start, path, Some(request), about)
-            .await
-        {
-            Ok(response) => Ok(StartOutcome::Started { sid: response.sid }),
-            Err(CallError::Failed { failure, .. })
-                if failure.resolution() == Resolution::DoNotRepeat =>
-            {
-                Ok(StartOutcome::AlreadyStarted {
-                    sid: failure.sid().cloned(),
-                })
-            }
-            Err(other) => Err(other),
-        }
+            .await;
+        StartOutcome::of(answer, resource_id, mode, &request.cname, request.uid)
     }
 
     /// Reads the task's status and files.

@@ -1,26 +1,79 @@
-use cloudrec_types::{Sid, StopResponse, UploadingStatus};
+use cloudrec_types::{
+    Cname, Mode, ResourceId, Sid, StartResponse, StopResponse, Uid, UploadingStatus,
+};
+
+use crate::{CallError, Resolution, TaskRef};
 
 /// What a start call came to, when the task is (or already was) recording.
+///
+/// It carries the [`TaskRef`] that [`Client::query`](crate::Client::query),
+/// `update`, `update_layout` and `stop` take.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StartOutcome {
     /// The task started; query it after about 5 s to confirm it records.
     Started {
-        /// The new session id.
-        sid: Sid,
+        /// The new task.
+        task: TaskRef,
     },
     /// The resource id was already started (201, code 7): keep the existing task.
     AlreadyStarted {
-        /// The running task's sid, when the answer carried one.
-        sid: Option<Sid>,
+        /// The running task, when the answer named its sid.
+        task: Option<TaskRef>,
     },
 }
 
 impl StartOutcome {
+    /// The task, when its sid is known.
+    pub fn task(&self) -> Option<&TaskRef> {
+        match self {
+            Self::Started { task } => Some(task),
+            Self::AlreadyStarted { task } => task.as_ref(),
+        }
+    }
+
+    /// The task, when its sid is known, by value.
+    pub fn into_task(self) -> Option<TaskRef> {
+        match self {
+            Self::Started { task } => Some(task),
+            Self::AlreadyStarted { task } => task,
+        }
+    }
+
     /// The session id, when known.
     pub fn sid(&self) -> Option<&Sid> {
-        match self {
-            Self::Started { sid } => Some(sid),
-            Self::AlreadyStarted { sid } => sid.as_ref(),
+        self.task().map(|task| &task.sid)
+    }
+}
+
+impl StartOutcome {
+    /// What the answer to a start of `cname`/`uid` in `mode` on `resource_id`
+    /// came to: a duplicate start (201, code 7) is not an error.
+    pub(crate) fn of(
+        answer: Result<StartResponse, CallError>,
+        resource_id: &ResourceId,
+        mode: &Mode,
+        cname: &Cname,
+        uid: Uid,
+    ) -> Result<Self, CallError> {
+        let task = |sid: Sid| TaskRef {
+            resource_id: resource_id.clone(),
+            sid,
+            mode: mode.clone(),
+            cname: cname.clone(),
+            uid,
+        };
+        match answer {
+            Ok(response) => Ok(Self::Started {
+                task: task(response.sid),
+            }),
+            Err(CallError::Failed { failure, .. })
+                if failure.resolution() == Resolution::DoNotRepeat =>
+            {
+                Ok(Self::AlreadyStarted {
+                    task: failure.sid().cloned().map(task),
+                })
+            }
+            Err(other) => Err(other),
         }
     }
 }

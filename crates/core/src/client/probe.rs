@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::about::About;
 use super::{CallError, Client, StartOutcome, path};
-use crate::{Clock, EventSink, Resolution, Transport};
+use crate::{Clock, EventSink, Transport};
 
 /// A start body with an empty `clientRequest`: no storage, no recording
 /// settings. The service refuses it unless a task already runs on the resource.
@@ -49,19 +49,9 @@ where
             client_request: serde_json::Map::new(),
         };
         let path = path::start(&self.shared.app_id, resource_id, mode);
-        match self
+        let answer = self
             .call::<StartResponse, _>(Endpoint::Start, path, Some(&body), about)
-            .await
-        {
-            Ok(response) => Ok(StartOutcome::Started { sid: response.sid }),
-            Err(CallError::Failed { failure, .. })
-                if failure.resolution() == Resolution::DoNotRepeat =>
-            {
-                Ok(StartOutcome::AlreadyStarted {
-                    sid: failure.sid().cloned(),
-                })
-            }
-            Err(other) => Err(other),
-        }
+            .await;
+        StartOutcome::of(answer, resource_id, mode, cname, uid)
     }
 }

@@ -229,10 +229,11 @@ where
             .probe_start(&intent.resource_id, &intent.mode, &intent.cname, intent.uid)
             .await;
         match result {
-            Ok(StartOutcome::Started { sid } | StartOutcome::AlreadyStarted { sid: Some(sid) }) => {
-                IntentFound::Started { sid }
-            }
-            Ok(StartOutcome::AlreadyStarted { sid: None }) => IntentFound::Unresolved {
+            Ok(
+                StartOutcome::Started { task }
+                | StartOutcome::AlreadyStarted { task: Some(task) },
+            ) => IntentFound::Started { sid: task.sid },
+            Ok(StartOutcome::AlreadyStarted { task: None }) => IntentFound::Unresolved {
                 why: "a task runs on the resource, but the answer (201, code 7) named no sid: it exits after maxIdleTime".into(),
             },
             Err(CallError::Failed { failure, .. }) if refused(&failure) => {

@@ -164,9 +164,9 @@ where
                     let result =
                         Box::pin(client.start(&resource_id, &self.spec.mode, &request)).await;
                     Input::Started(match result {
-                        Ok(StartOutcome::Started { sid }) => Answer::Ok(Started::New(sid)),
-                        Ok(StartOutcome::AlreadyStarted { sid }) => {
-                            Answer::Ok(Started::Already(sid))
+                        Ok(StartOutcome::Started { task }) => Answer::Ok(Started::New(task.sid)),
+                        Ok(StartOutcome::AlreadyStarted { task }) => {
+                            Answer::Ok(Started::Already(task.map(|task| task.sid)))
                         }
                         // An earlier attempt of this call (a 65, a 62, a timeout)
                         // may have started the task: the machine asks again.

@@ -112,19 +112,12 @@ impl QueryPaths {
             uid,
             StartClientRequest::mix(storage).with_mp4(),
         );
-        let StartOutcome::Started { sid } = client
+        let StartOutcome::Started { task } = client
             .start(&acquired.resource_id, &Mode::Mix, &request)
             .await
             .expect("start")
         else {
             panic!("expected a new task");
-        };
-        let task = TaskRef {
-            resource_id: acquired.resource_id,
-            sid,
-            mode: Mode::Mix,
-            cname,
-            uid,
         };
         // Let the task record a first slice, so query answers with its file list.
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -183,6 +183,7 @@ fn demo_script(scale: f64) -> Vec<Step> {
         LayoutConfig::new(Some("10002".to_owned()), 0.7, 0.7, 0.3, 0.3),
     ]);
     let subscriptions = UpdateClientRequest::subscribe(StreamSubscribe {
+        unknown: Default::default(),
         audio_uid_list: Some(AudioUidList {
             subscribe_audio_uids: Some(vec!["10001".to_owned()]),
             ..AudioUidList::default()

@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Read};
 use clap::Args;
 use cloudrec_core::{NoEvents, RetryPolicy, StartOutcome, StopOutcome, TaskRef};
 use cloudrec_types::{
-    AcquireRequest, Cname, Mode, ResourceId, Sid, StartRequest, StopRequest, Uid,
+    AcquireRequest, Cname, Mode, ResourceId, Sid, StartRequest, StopRequest, Uid, Unknown,
     UpdateLayoutRequest, UpdateRequest,
 };
 use serde::Serialize;
@@ -195,7 +195,10 @@ fn task_ref(args: &TaskArgs, cname: Cname, uid: Uid) -> Result<TaskRef, Fail> {
 }
 
 /// Reads a JSON body from `path` (`-` or `None`: stdin) and decodes it.
-pub(crate) fn read_body<T: DeserializeOwned>(path: Option<&str>, what: &str) -> Result<T, Fail> {
+pub(crate) fn read_body<T: DeserializeOwned + Unknown>(
+    path: Option<&str>,
+    what: &str,
+) -> Result<T, Fail> {
     let (text, from) = match path {
         Some(path) if path != "-" => (
             std::fs::read_to_string(path)
@@ -221,12 +224,15 @@ pub(crate) fn read_body<T: DeserializeOwned>(path: Option<&str>, what: &str) -> 
 }
 
 /// Decodes `text` as the JSON of `what`, with one line naming where it is wrong.
-pub(crate) fn decode_json<T: DeserializeOwned>(
+///
+/// Members the request type does not know are kept and sent; each one gets a
+/// warning on stderr naming its path (never its value), so a misspelt key is seen.
+pub(crate) fn decode_json<T: DeserializeOwned + Unknown>(
     text: &str,
     what: &str,
     from: &str,
 ) -> Result<T, Fail> {
-    serde_json::from_str(text).map_err(|error| {
+    let body: T = serde_json::from_str(text).map_err(|error| {
         let kind = if error.is_syntax() || error.is_eof() {
             "is not valid JSON"
         } else {
@@ -238,7 +244,13 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
             error.line(),
             error.column()
         ))
-    })
+    })?;
+    for path in body.unknown_fields() {
+        eprintln!(
+            "warning: `{path}` in the {what} body from {from} is not a field cloudrec knows; it is sent as given (check its spelling)"
+        );
+    }
+    Ok(body)
 }
 
 /// serde's message without its trailing position (printed separately) and

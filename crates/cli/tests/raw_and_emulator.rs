@@ -294,3 +294,38 @@ fn ncs_ips_lists_the_emulator_addresses_as_lines_or_json() {
     assert!(refused.stderr.contains("ncsIp"), "{}", refused.stderr);
     interrupt(child);
 }
+
+#[test]
+fn raw_calls_send_the_fields_cloudrec_does_not_know_and_warn() {
+    // With strict fields the emulator names every undocumented member it receives,
+    // so its answer shows what was sent.
+    let (child, base_url, _) = emulator(&[
+        "--strict-fields",
+        "--app-id",
+        APP_ID,
+        "--customer-id",
+        "tester",
+        "--customer-secret",
+        SECRET,
+    ]);
+    let body = r#"{"cname":"raw-room","uid":"4321","clientRequest":{"regionAffinity":1,"futureField":{}}}"#;
+    let result = call(&base_url, &["acquire", "--mode", "mix"], Some(body));
+    assert_ne!(result.code, Some(0), "{}", result.all());
+    assert!(
+        result.all().contains(
+            "clientRequest.futureField, clientRequest.regionAffinity: are not documented fields"
+        ),
+        "both members reach the service: {}",
+        result.all()
+    );
+    for path in ["clientRequest.futureField", "clientRequest.regionAffinity"] {
+        assert!(
+            result
+                .stderr
+                .contains(&format!("warning: `{path}` in the acquire body from")),
+            "{}",
+            result.stderr
+        );
+    }
+    interrupt(child);
+}

@@ -174,8 +174,10 @@ async fn every_endpoint_in_every_mode() {
         let update = match mode {
             Mode::Web => UpdateClientRequest::onhold(false),
             _ => UpdateClientRequest::subscribe(StreamSubscribe {
+                unknown: Default::default(),
                 audio_uid_list: None,
                 video_uid_list: Some(VideoUidList {
+                    unknown: Default::default(),
                     subscribe_video_uids: Some(vec!["#allstream#".into()]),
                     unsubscribe_video_uids: None,
                 }),

@@ -5,7 +5,7 @@
 
 use cloudrec_types::validate::Validate;
 use cloudrec_types::{
-    AcquireRequest as TypedAcquire, Endpoint, Mode, StartRequest, StopRequest, Uid,
+    AcquireRequest as TypedAcquire, Endpoint, Mode, StartRequest, StopRequest, Uid, Unknown,
     UpdateLayoutRequest, UpdateRequest,
 };
 use serde::de::DeserializeOwned;
@@ -65,34 +65,10 @@ pub(crate) fn documented_fields_only(endpoint: Endpoint, body: &Value) -> Checke
     Err(invalid(&undocumented.join(", "), rule))
 }
 
-/// The JSON paths of the members of `body` that decoding as `T` ignored.
-fn undocumented<T: DeserializeOwned>(body: &Value) -> Vec<String> {
-    let mut paths = Vec::new();
-    let decoded: Result<T, _> =
-        serde_ignored::deserialize(body, |path| paths.push(json_path(&path)));
-    if decoded.is_err() {
-        return Vec::new();
-    }
-    paths
-}
-
-/// `clientRequest.recordingConfig.subscribeAudioUids[0]` for a serde_ignored path.
-fn json_path(path: &serde_ignored::Path<'_>) -> String {
-    match path {
-        serde_ignored::Path::Root => String::new(),
-        serde_ignored::Path::Seq { parent, index } => format!("{}[{index}]", json_path(parent)),
-        serde_ignored::Path::Map { parent, key } => {
-            let parent = json_path(parent);
-            if parent.is_empty() {
-                key.clone()
-            } else {
-                format!("{parent}.{key}")
-            }
-        }
-        serde_ignored::Path::Some { parent }
-        | serde_ignored::Path::NewtypeStruct { parent }
-        | serde_ignored::Path::NewtypeVariant { parent } => json_path(parent),
-    }
+/// The JSON paths of the members of `body` that the typed request `T` keeps as
+/// unknown.
+fn undocumented<T: DeserializeOwned + Unknown>(body: &Value) -> Vec<String> {
+    T::deserialize(body).map_or_else(|_| Vec::new(), |request| request.unknown_fields())
 }
 
 /// The common part of every POST body.

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::UnknownFields;
+
 use crate::lenient::{open_int_enum, open_str_enum};
 use crate::start::StartClientRequest;
 use crate::{Cname, ResourceId, Text, Uid};
@@ -16,12 +18,16 @@ pub struct AcquireRequest {
     pub uid: Uid,
     /// Scene, resource lifetime, region and placement hints; may be empty.
     pub client_request: AcquireClientRequest,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 impl AcquireRequest {
     /// An acquire body with the service defaults (`clientRequest` `{}`).
     pub fn new(cname: Cname, uid: Uid) -> Self {
         Self {
+            unknown: Default::default(),
             cname,
             uid,
             client_request: AcquireClientRequest::default(),
@@ -84,6 +90,9 @@ pub struct AcquireClientRequest {
     /// must equal the later start body. Bad content fails start, not acquire.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_parameter: Option<StartClientRequest>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 impl AcquireClientRequest {
@@ -127,4 +136,11 @@ pub struct AcquireResponse {
     pub uid: Option<Text>,
     /// The resource id: valid for 5 minutes and for one start.
     pub resource_id: ResourceId,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
+
+crate::unknown::unknown_members!(AcquireRequest, client_request: "clientRequest");
+crate::unknown::unknown_members!(AcquireClientRequest, start_parameter: "startParameter");
+crate::unknown::unknown_members!(AcquireResponse);

@@ -1,4 +1,6 @@
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::ErrorBodyRef;
 
 /// The body of a failed call, in either of its two forms.
 ///
@@ -8,17 +10,14 @@ use serde::{Deserialize, Serialize};
 ///   may carry `cname`, `uid`, `resourceId`, `sid` (possibly empty) and more; the
 ///   `reason` may be missing.
 ///
-/// Unknown fields are ignored, so any revision of the service decodes.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Unknown fields are ignored, so any revision of the service decodes. Decoding
+/// goes through [`ErrorBodyRef`], the decoder classification uses too.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorBody {
     /// The service error code; absent in the gateway form. A decimal string is
     /// accepted too.
-    #[serde(
-        default,
-        deserialize_with = "crate::lenient::opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<i64>,
     /// The service's explanation; for code 2 it names the bad field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -38,6 +37,12 @@ pub struct ErrorBody {
     /// The session id, when the service echoes it; may be the empty string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for ErrorBody {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        ErrorBodyRef::deserialize(deserializer).map(ErrorBodyRef::into_owned)
+    }
 }
 
 impl ErrorBody {

@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::UnknownFields;
+
 use crate::lenient::open_str_enum;
 
 open_str_enum! {
@@ -24,6 +26,9 @@ pub struct AppsCollection {
     /// How the recording is combined, default `default`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub combination_policy: Option<CombinationPolicy>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 open_str_enum! {
@@ -63,6 +68,9 @@ pub struct TranscodeOptions {
     /// Audio settings of audio mixing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audio: Option<LegacyAudio>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 /// `transcodeOptions.transConfig`.
@@ -72,6 +80,9 @@ pub struct TransConfig {
     /// `postponeTranscoding` or `audioMix`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trans_mode: Option<TransMode>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 /// `transcodeOptions.container`.
@@ -80,6 +91,9 @@ pub struct Container {
     /// `mp4`, `mp3`, `m4a` or `aac`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<ContainerFormat>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 /// `transcodeOptions.audio`; every value is a decimal string.
@@ -95,4 +109,18 @@ pub struct LegacyAudio {
     /// `"1"` (mono) or `"2"` (stereo).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channels: Option<String>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
+
+crate::unknown::unknown_members!(AppsCollection);
+crate::unknown::unknown_members!(
+    TranscodeOptions,
+    trans_config: "transConfig",
+    container: "container",
+    audio: "audio",
+);
+crate::unknown::unknown_members!(TransConfig);
+crate::unknown::unknown_members!(Container);
+crate::unknown::unknown_members!(LegacyAudio);

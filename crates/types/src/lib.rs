@@ -46,6 +46,7 @@ pub mod acquire;
 mod body;
 mod endpoint;
 mod error_body;
+mod error_body_ref;
 mod ids;
 pub mod json;
 #[cfg(feature = "legacy")]
@@ -59,16 +60,19 @@ mod secret;
 pub mod start;
 pub mod stop;
 mod text;
+pub mod unknown;
 pub mod update;
 pub mod update_layout;
 pub mod validate;
 
 pub use endpoint::{Endpoint, UnknownEndpoint};
 pub use error_body::ErrorBody;
+pub use error_body_ref::ErrorBodyRef;
 pub use ids::{AppId, Cname, IdError, ResourceId, Sid, Uid};
 pub use mode::Mode;
 pub use secret::Secret;
 pub use text::Text;
+pub use unknown::{Unknown, UnknownFields};
 
 /// The buffer a response body arrives in; decoded strings share it ([`Text`]).
 pub use bytes::Bytes;

@@ -4,6 +4,8 @@
 use std::fmt;
 
 use serde::de::{self, SeqAccess, Visitor};
+
+use crate::UnknownFields;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::lenient::{open_int_enum, open_str_enum, opt_i64};
@@ -160,6 +162,9 @@ pub struct FileInfo {
         skip_serializing_if = "Option::is_none"
     )]
     pub slice_start_time: Option<i64>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 open_str_enum! {
@@ -203,6 +208,9 @@ pub struct WebFileInfo {
         skip_serializing_if = "Option::is_none"
     )]
     pub slice_start_time: Option<i64>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 /// One RTMP target and its state.
@@ -214,6 +222,9 @@ pub struct RtmpOutputState {
     /// Its state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<RtmpStatus>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 /// `payload` of a [`ServiceState`]. Which fields appear depends on the service:
@@ -237,6 +248,9 @@ pub struct ServicePayload {
     /// Where the files are (`upload_service`, in stop responses).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uploading_status: Option<UploadingStatus>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 /// One entry of `extensionServiceState` (web tasks).
@@ -249,6 +263,9 @@ pub struct ServiceState {
     /// accepted too.
     #[serde(default, alias = "playload")]
     pub payload: ServicePayload,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 /// The 200 body of query.
@@ -268,6 +285,9 @@ pub struct QueryResponse {
     /// Status and files; empty when absent.
     #[serde(default)]
     pub server_response: QueryServerResponse,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 impl QueryResponse {
@@ -317,6 +337,9 @@ pub struct QueryServerResponse {
     /// States of the web task's services.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extension_service_state: Option<Vec<ServiceState>>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 /// The file names of a `fileList` and of the web recorder's file lists.
@@ -332,3 +355,29 @@ pub(crate) fn file_names_of<'a>(
     }
     names
 }
+
+/// A file list given as a name has no members.
+impl crate::Unknown for FileList {
+    fn collect_unknown(&self, at: &str, found: &mut Vec<String>) {
+        match self {
+            Self::Text(_) => {}
+            Self::Json(files) => files.collect_unknown(at, found),
+        }
+    }
+}
+
+crate::unknown::unknown_members!(FileInfo);
+crate::unknown::unknown_members!(WebFileInfo);
+crate::unknown::unknown_members!(RtmpOutputState);
+crate::unknown::unknown_members!(
+    ServicePayload,
+    file_list: "fileList",
+    outputs: "outputs",
+);
+crate::unknown::unknown_members!(ServiceState, payload: "payload");
+crate::unknown::unknown_members!(QueryResponse, server_response: "serverResponse");
+crate::unknown::unknown_members!(
+    QueryServerResponse,
+    file_list: "fileList",
+    extension_service_state: "extensionServiceState",
+);

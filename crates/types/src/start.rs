@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::UnknownFields;
+
 use crate::lenient::{open_int_enum, open_str_enum};
 use crate::{Cname, ResourceId, Secret, Sid, Text, Uid};
 
@@ -15,12 +17,16 @@ pub struct StartRequest {
     pub uid: Uid,
     /// What to record and where to store it.
     pub client_request: StartClientRequest,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 impl StartRequest {
     /// A start body for the channel and recorder uid used in acquire.
     pub fn new(cname: Cname, uid: Uid, client_request: StartClientRequest) -> Self {
         Self {
+            unknown: Default::default(),
             cname,
             uid,
             client_request,
@@ -69,6 +75,9 @@ pub struct StartClientRequest {
     #[cfg(feature = "legacy")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transcode_options: Option<crate::legacy::TranscodeOptions>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 impl StartClientRequest {
@@ -87,6 +96,7 @@ impl StartClientRequest {
     /// ```
     pub fn mix(storage: StorageConfig) -> Self {
         Self {
+            unknown: Default::default(),
             token: None,
             recording_config: Some(RecordingConfig::default()),
             recording_file_config: None,
@@ -110,6 +120,7 @@ impl StartClientRequest {
     /// with HLS output.
     pub fn web(url: impl Into<String>, storage: StorageConfig) -> Self {
         Self {
+            unknown: Default::default(),
             token: None,
             recording_config: None,
             recording_file_config: None,
@@ -148,6 +159,7 @@ impl StartClientRequest {
     /// Sets the output container types.
     pub fn with_file_types(mut self, types: Vec<AvFileType>) -> Self {
         self.recording_file_config = Some(RecordingFileConfig {
+            unknown: Default::default(),
             av_file_type: types,
         });
         self
@@ -341,6 +353,9 @@ pub struct RecordingConfig {
     /// The mixed video canvas (mix only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transcoding_config: Option<TranscodingConfig>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 open_int_enum! {
@@ -408,6 +423,9 @@ pub struct TranscodingConfig {
     /// Per-uid placeholder images.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub background_config: Option<Vec<BackgroundConfig>>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 impl TranscodingConfig {
@@ -452,12 +470,16 @@ pub struct LayoutConfig {
     /// How the video fills the window, default crop (0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub render_mode: Option<RenderMode>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 impl LayoutConfig {
     /// A window at (`x`, `y`) of `width` x `height`, all fractions of the canvas.
     pub fn new(uid: Option<String>, x: f64, y: f64, width: f64, height: f64) -> Self {
         Self {
+            unknown: Default::default(),
             uid,
             x_axis: x,
             y_axis: y,
@@ -479,6 +501,9 @@ pub struct BackgroundConfig {
     /// How the image fills the window, default crop (0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub render_mode: Option<RenderMode>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 open_str_enum! {
@@ -501,6 +526,9 @@ pub struct RecordingFileConfig {
     /// starts a new MP4 about every 2 hours or 2 GB; web every `maxVideoDuration`.
     #[serde(default = "default_av_file_type")]
     pub av_file_type: Vec<AvFileType>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 fn default_av_file_type() -> Vec<AvFileType> {
@@ -510,6 +538,7 @@ fn default_av_file_type() -> Vec<AvFileType> {
 impl Default for RecordingFileConfig {
     fn default() -> Self {
         Self {
+            unknown: Default::default(),
             av_file_type: default_av_file_type(),
         }
     }
@@ -533,12 +562,16 @@ pub struct SnapshotConfig {
     pub capture_interval: Option<u32>,
     /// Must be `["jpg"]`.
     pub file_type: Vec<SnapshotFileType>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 impl SnapshotConfig {
     /// JPG screenshots every `interval` seconds (5..=3600).
     pub fn every(interval: u32) -> Self {
         Self {
+            unknown: Default::default(),
             capture_interval: Some(interval),
             file_type: vec![SnapshotFileType::Jpg],
         }
@@ -637,6 +670,9 @@ pub struct StorageConfig {
     /// Vendor-specific extras: encryption, tags, S3-compatible endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extension_params: Option<ExtensionParams>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 impl StorageConfig {
@@ -649,6 +685,7 @@ impl StorageConfig {
         secret_key: impl Into<Secret>,
     ) -> Self {
         Self {
+            unknown: Default::default(),
             vendor,
             region,
             bucket: bucket.into(),
@@ -723,6 +760,9 @@ pub struct ExtensionParams {
     /// Host of the S3-compatible store; required for and only for vendor 11.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 open_str_enum! {
@@ -757,12 +797,16 @@ pub struct ExtensionServiceConfig {
     pub error_handle_policy: Option<ErrorHandlePolicy>,
     /// The services; at least one, at most one of each kind.
     pub extension_services: Vec<ExtensionService>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 impl ExtensionServiceConfig {
     /// The given services with the default policy.
     pub fn new(services: Vec<ExtensionService>) -> Self {
         Self {
+            unknown: Default::default(),
             error_handle_policy: None,
             extension_services: services,
         }
@@ -781,12 +825,16 @@ pub struct ExtensionService {
     pub error_handle_policy: Option<ErrorHandlePolicy>,
     /// The service's parameters; their shape follows `serviceName`.
     pub service_param: ServiceParam,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 impl ExtensionService {
     /// The web page recorder with these parameters.
     pub fn web_recorder(params: WebRecorderParams) -> Self {
         Self {
+            unknown: Default::default(),
             service_name: ServiceName::WebRecorder,
             error_handle_policy: None,
             service_param: ServiceParam::WebRecorder(params),
@@ -796,9 +844,11 @@ impl ExtensionService {
     /// RTMP publishing to `rtmp_url` (`rtmp://` or `rtmps://`).
     pub fn rtmp_publish(rtmp_url: impl Into<String>) -> Self {
         Self {
+            unknown: Default::default(),
             service_name: ServiceName::RtmpPublish,
             error_handle_policy: None,
             service_param: ServiceParam::RtmpPublish(RtmpPublishParams {
+                unknown: Default::default(),
                 outputs: vec![RtmpOutput::new(rtmp_url)],
             }),
         }
@@ -853,6 +903,9 @@ pub struct WebRecorderParams {
     /// otherwise a page not loaded in time stops the recording.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ready_timeout: Option<u32>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 impl WebRecorderParams {
@@ -860,6 +913,7 @@ impl WebRecorderParams {
     /// default `resourceExpiredHour`).
     pub fn new(url: impl Into<String>) -> Self {
         Self {
+            unknown: Default::default(),
             url: url.into(),
             audio_profile: AudioProfile::Standard,
             video_width: 1280,
@@ -881,6 +935,9 @@ impl WebRecorderParams {
 pub struct RtmpPublishParams {
     /// The CDN targets; exactly one.
     pub outputs: Vec<RtmpOutput>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 /// One RTMP target.
@@ -889,12 +946,16 @@ pub struct RtmpPublishParams {
 pub struct RtmpOutput {
     /// `rtmp://` or `rtmps://` URL of the CDN ingest point.
     pub rtmp_url: String,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 impl RtmpOutput {
     /// A target at `rtmp_url`.
     pub fn new(rtmp_url: impl Into<String>) -> Self {
         Self {
+            unknown: Default::default(),
             rtmp_url: rtmp_url.into(),
         }
     }
@@ -914,4 +975,68 @@ pub struct StartResponse {
     pub resource_id: ResourceId,
     /// The new session id, for query, update, updateLayout and stop.
     pub sid: Sid,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
+
+crate::unknown::unknown_members!(StartRequest, client_request: "clientRequest");
+
+impl crate::Unknown for StartClientRequest {
+    fn collect_unknown(&self, at: &str, found: &mut Vec<String>) {
+        use crate::unknown::join;
+        self.unknown.paths(at, found);
+        self.recording_config
+            .collect_unknown(&join(at, "recordingConfig"), found);
+        self.recording_file_config
+            .collect_unknown(&join(at, "recordingFileConfig"), found);
+        self.snapshot_config
+            .collect_unknown(&join(at, "snapshotConfig"), found);
+        self.storage_config
+            .collect_unknown(&join(at, "storageConfig"), found);
+        self.extension_service_config
+            .collect_unknown(&join(at, "extensionServiceConfig"), found);
+        #[cfg(feature = "legacy")]
+        {
+            self.apps_collection
+                .collect_unknown(&join(at, "appsCollection"), found);
+            self.transcode_options
+                .collect_unknown(&join(at, "transcodeOptions"), found);
+        }
+    }
+}
+
+crate::unknown::unknown_members!(RecordingConfig, transcoding_config: "transcodingConfig");
+crate::unknown::unknown_members!(
+    TranscodingConfig,
+    layout_config: "layoutConfig",
+    background_config: "backgroundConfig",
+);
+crate::unknown::unknown_members!(LayoutConfig);
+crate::unknown::unknown_members!(BackgroundConfig);
+crate::unknown::unknown_members!(RecordingFileConfig);
+crate::unknown::unknown_members!(SnapshotConfig);
+crate::unknown::unknown_members!(StorageConfig, extension_params: "extensionParams");
+crate::unknown::unknown_members!(ExtensionParams);
+crate::unknown::unknown_members!(
+    ExtensionServiceConfig,
+    extension_services: "extensionServices",
+);
+crate::unknown::unknown_members!(ExtensionService, service_param: "serviceParam");
+
+/// A service this crate does not know keeps its whole `serviceParam` as raw JSON,
+/// which is not reported member by member.
+impl crate::Unknown for ServiceParam {
+    fn collect_unknown(&self, at: &str, found: &mut Vec<String>) {
+        match self {
+            Self::WebRecorder(params) => params.collect_unknown(at, found),
+            Self::RtmpPublish(params) => params.collect_unknown(at, found),
+            Self::Other(_) => {}
+        }
+    }
+}
+
+crate::unknown::unknown_members!(WebRecorderParams);
+crate::unknown::unknown_members!(RtmpPublishParams, outputs: "outputs");
+crate::unknown::unknown_members!(RtmpOutput);
+crate::unknown::unknown_members!(StartResponse);

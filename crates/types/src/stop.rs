@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::UnknownFields;
+
 use crate::lenient::open_str_enum;
 use crate::query::{FileList, FileListMode, ServiceState, file_names_of};
 use crate::start::ServiceName;
@@ -17,12 +19,16 @@ pub struct StopRequest {
     pub uid: Uid,
     /// Whether to wait for the upload; may be empty.
     pub client_request: StopClientRequest,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 impl StopRequest {
     /// A stop body that waits for the upload (the service default, `{}`).
     pub fn new(cname: Cname, uid: Uid) -> Self {
         Self {
+            unknown: Default::default(),
             cname,
             uid,
             client_request: StopClientRequest::default(),
@@ -37,12 +43,16 @@ pub struct StopClientRequest {
     /// else error 50); `true`: reply at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub async_stop: Option<bool>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 impl StopClientRequest {
     /// A stop that replies at once, without waiting for the upload.
     pub fn async_stop() -> Self {
         Self {
+            unknown: Default::default(),
             async_stop: Some(true),
         }
     }
@@ -80,6 +90,9 @@ pub struct StopResponse {
     /// Files and upload state; empty when absent.
     #[serde(default)]
     pub server_response: StopServerResponse,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 impl StopResponse {
@@ -124,4 +137,16 @@ pub struct StopServerResponse {
     /// States of the web task's services (`upload_service`, `web_recorder_service`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extension_service_state: Option<Vec<ServiceState>>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
+
+crate::unknown::unknown_members!(StopRequest, client_request: "clientRequest");
+crate::unknown::unknown_members!(StopClientRequest);
+crate::unknown::unknown_members!(StopResponse, server_response: "serverResponse");
+crate::unknown::unknown_members!(
+    StopServerResponse,
+    file_list: "fileList",
+    extension_service_state: "extensionServiceState",
+);

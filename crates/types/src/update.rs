@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::UnknownFields;
+
 use crate::start::{RtmpOutput, StorageConfig};
 use crate::{Cname, ResourceId, Sid, Text, Uid};
 
@@ -15,12 +17,16 @@ pub struct UpdateRequest {
     pub uid: Uid,
     /// What changes.
     pub client_request: UpdateClientRequest,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 impl UpdateRequest {
     /// An update body.
     pub fn new(cname: Cname, uid: Uid, client_request: UpdateClientRequest) -> Self {
         Self {
+            unknown: Default::default(),
             cname,
             uid,
             client_request,
@@ -45,6 +51,9 @@ pub struct UpdateClientRequest {
     /// New storage settings, e.g. to rotate `stsToken` and `stsExpiration` (all modes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_config: Option<StorageConfig>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 impl UpdateClientRequest {
@@ -59,7 +68,10 @@ impl UpdateClientRequest {
     /// Pauses (`true`) or resumes (`false`) a web recording.
     pub fn onhold(onhold: bool) -> Self {
         Self {
-            web_recording_config: Some(WebRecordingConfig { onhold }),
+            web_recording_config: Some(WebRecordingConfig {
+                unknown: Default::default(),
+                onhold,
+            }),
             ..Self::default()
         }
     }
@@ -68,6 +80,7 @@ impl UpdateClientRequest {
     pub fn rtmp(rtmp_url: impl Into<String>) -> Self {
         Self {
             rtmp_publish_config: Some(RtmpPublishConfig {
+                unknown: Default::default(),
                 outputs: vec![RtmpOutput::new(rtmp_url)],
             }),
             ..Self::default()
@@ -94,6 +107,9 @@ pub struct StreamSubscribe {
     /// Video subscriptions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_uid_list: Option<VideoUidList>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 /// `audioUidList`: an allow-list or a deny-list, never both.
@@ -112,6 +128,9 @@ pub struct AudioUidList {
         skip_serializing_if = "Option::is_none"
     )]
     pub unsubscribe_audio_uids: Option<Vec<String>>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 /// `videoUidList`: an allow-list or a deny-list, never both.
@@ -130,6 +149,9 @@ pub struct VideoUidList {
         skip_serializing_if = "Option::is_none"
     )]
     pub unsubscribe_video_uids: Option<Vec<String>>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 /// `webRecordingConfig` (web mode).
@@ -138,6 +160,9 @@ pub struct WebRecordingConfig {
     /// `true` pauses slicing (the page keeps rendering), `false` (default) resumes it.
     #[serde(default)]
     pub onhold: bool,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 /// `rtmpPublishConfig` (web mode with RTMP publishing): the new CDN target.
@@ -157,4 +182,25 @@ pub struct UpdateResponse {
     pub resource_id: ResourceId,
     /// The session id of the task.
     pub sid: Sid,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
+
+crate::unknown::unknown_members!(UpdateRequest, client_request: "clientRequest");
+crate::unknown::unknown_members!(
+    UpdateClientRequest,
+    stream_subscribe: "streamSubscribe",
+    web_recording_config: "webRecordingConfig",
+    rtmp_publish_config: "rtmpPublishConfig",
+    storage_config: "storageConfig",
+);
+crate::unknown::unknown_members!(
+    StreamSubscribe,
+    audio_uid_list: "audioUidList",
+    video_uid_list: "videoUidList",
+);
+crate::unknown::unknown_members!(AudioUidList);
+crate::unknown::unknown_members!(VideoUidList);
+crate::unknown::unknown_members!(WebRecordingConfig);
+crate::unknown::unknown_members!(UpdateResponse);

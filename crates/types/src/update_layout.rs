@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::UnknownFields;
+
 use crate::start::{BackgroundConfig, LayoutConfig, MixedVideoLayout};
 use crate::update::UpdateResponse;
 use crate::{Cname, Uid};
@@ -16,12 +18,16 @@ pub struct UpdateLayoutRequest {
     pub uid: Uid,
     /// The new layout.
     pub client_request: UpdateLayoutClientRequest,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 impl UpdateLayoutRequest {
     /// An updateLayout body.
     pub fn new(cname: Cname, uid: Uid, client_request: UpdateLayoutClientRequest) -> Self {
         Self {
+            unknown: Default::default(),
             cname,
             uid,
             client_request,
@@ -55,6 +61,9 @@ pub struct UpdateLayoutClientRequest {
     /// Per-uid placeholder images.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub background_config: Option<Vec<BackgroundConfig>>,
+    /// Members this crate does not know, kept as they came and sent as given.
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 impl UpdateLayoutClientRequest {
@@ -88,3 +97,10 @@ impl UpdateLayoutClientRequest {
 /// The 200 body of updateLayout (same shape as update's; older revisions carry
 /// only `resourceId` and `sid`).
 pub type UpdateLayoutResponse = UpdateResponse;
+
+crate::unknown::unknown_members!(UpdateLayoutRequest, client_request: "clientRequest");
+crate::unknown::unknown_members!(
+    UpdateLayoutClientRequest,
+    layout_config: "layoutConfig",
+    background_config: "backgroundConfig",
+);

@@ -128,8 +128,10 @@ fn other_constructors() {
     );
     rtmp.validate(&Mode::Web).unwrap();
     let subscribe = UpdateClientRequest::subscribe(StreamSubscribe {
+        unknown: Default::default(),
         audio_uid_list: None,
         video_uid_list: Some(VideoUidList {
+            unknown: Default::default(),
             subscribe_video_uids: Some(vec!["#allstream#".into()]),
             unsubscribe_video_uids: None,
         }),

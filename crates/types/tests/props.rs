@@ -69,6 +69,7 @@ fn storage() -> impl Strategy<Value = StorageConfig> {
                         }
                         config.file_name_prefix = prefix;
                         let params = ExtensionParams {
+                            unknown: Default::default(),
                             sse: sse.filter(|_| vendor == StorageVendor::AmazonS3),
                             tag: tag.filter(|_| {
                                 matches!(
@@ -133,6 +134,7 @@ fn window() -> impl Strategy<Value = LayoutConfig> {
 fn background() -> impl Strategy<Value = BackgroundConfig> {
     (uid_text(), "[a-z]{1,10}", option::of(Just(RenderMode::Fit))).prop_map(
         |(uid, name, render_mode)| BackgroundConfig {
+            unknown: Default::default(),
             uid,
             image_url: format!("https://img.example/{name}.jpg"),
             render_mode,
@@ -318,6 +320,7 @@ fn start_client(mode: Mode) -> BoxedStrategy<StartClientRequest> {
                 request.token = token.map(Into::into);
                 if mp4 {
                     request.recording_file_config = Some(RecordingFileConfig {
+                        unknown: Default::default(),
                         av_file_type: vec![AvFileType::Hls, AvFileType::Mp4],
                     });
                 }
@@ -355,6 +358,7 @@ fn acquire() -> impl Strategy<Value = (Mode, AcquireRequest)> {
         )
             .prop_map(move |(c, u, hours, exclude, region, start)| {
                 let client = AcquireClientRequest {
+                    unknown: Default::default(),
                     scene: if mode == Mode::Web {
                         Some(Scene::WebPage)
                     } else {
@@ -393,11 +397,14 @@ fn update() -> impl Strategy<Value = (Mode, UpdateRequest)> {
                     }
                     (Mode::Web, _) => UpdateClientRequest::default(),
                     _ => UpdateClientRequest::subscribe(StreamSubscribe {
+                        unknown: Default::default(),
                         audio_uid_list: Some(AudioUidList {
+                            unknown: Default::default(),
                             subscribe_audio_uids: sub_a,
                             unsubscribe_audio_uids: unsub_a,
                         }),
                         video_uid_list: Some(VideoUidList {
+                            unknown: Default::default(),
                             subscribe_video_uids: sub_v,
                             unsubscribe_video_uids: unsub_v,
                         }),
@@ -412,6 +419,7 @@ fn update() -> impl Strategy<Value = (Mode, UpdateRequest)> {
 fn update_layout() -> impl Strategy<Value = UpdateLayoutRequest> {
     (cname(), uid(), transcoding()).prop_map(|(c, u, t)| {
         let client = UpdateLayoutClientRequest {
+            unknown: Default::default(),
             mixed_video_layout: t.mixed_video_layout,
             max_resolution_uid: t.max_resolution_uid,
             background_color: t.background_color,
@@ -426,7 +434,10 @@ fn update_layout() -> impl Strategy<Value = UpdateLayoutRequest> {
 
 fn stop() -> impl Strategy<Value = StopRequest> {
     (cname(), uid(), option::of(any::<bool>())).prop_map(|(c, u, async_stop)| StopRequest {
-        client_request: StopClientRequest { async_stop },
+        client_request: StopClientRequest {
+            unknown: Default::default(),
+            async_stop,
+        },
         ..StopRequest::new(c, u)
     })
 }

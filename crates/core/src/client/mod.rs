@@ -19,8 +19,8 @@ use std::time::Duration;
 use cloudrec_types::ncs::NcsIpResponse;
 use cloudrec_types::{
     AcquireRequest, AcquireResponse, AppId, Endpoint, Mode, QueryResponse, ResourceId,
-    ResponseBody, StartRequest, StartResponse, StopRequest, StopResponse, UpdateLayoutRequest,
-    UpdateLayoutResponse, UpdateRequest, UpdateResponse, Validate,
+    ResponseBody, StartRequest, StartResponse, StopRequest, StopResponse, Unknown,
+    UpdateLayoutRequest, UpdateLayoutResponse, UpdateRequest, UpdateResponse, Validate,
 };
 use serde::Serialize;
 use tracing::Instrument;
@@ -47,6 +47,32 @@ impl Validate for NoBody {
     fn validate(&self, _mode: &Mode) -> Result<(), cloudrec_types::ValidationError> {
         match *self {}
     }
+}
+
+impl Unknown for NoBody {
+    fn collect_unknown(&self, _at: &str, _found: &mut Vec<String>) {
+        match *self {}
+    }
+}
+
+/// Validates a request body for `mode` before anything is sent. Members the
+/// types do not know are sent as given, with a warning that names them (never
+/// their values): the service adds fields often, and a misspelt key shows.
+fn check<B: Validate + Unknown>(
+    endpoint: Endpoint,
+    body: &B,
+    mode: &Mode,
+) -> Result<(), CallError> {
+    body.validate(mode).map_err(CallError::Invalid)?;
+    let unknown = body.unknown_fields();
+    if !unknown.is_empty() {
+        tracing::warn!(
+            endpoint = %endpoint.as_str(),
+            fields = ?unknown,
+            "the request has fields cloudrec does not know; they are sent as given"
+        );
+    }
+    Ok(())
 }
 
 /// A Cloud Recording client for one App ID.
@@ -129,7 +155,7 @@ where
         mode: &Mode,
         request: &AcquireRequest,
     ) -> Result<AcquireResponse, CallError> {
-        request.validate(mode).map_err(CallError::Invalid)?;
+        check(Endpoint::Acquire, request, mode)?;
         let about = About::Channel {
             mode,
             cname: &request.cname,
@@ -153,7 +179,7 @@ where
         mode: &Mode,
         request: &StartRequest,
     ) -> Result<StartOutcome, CallError> {
-        request.validate(mode).map_err(CallError::Invalid)?;
+        check(Endpoint::Start, request, mode)?;
         let about = About::Channel {
             mode,
             cname: &request.cname,
@@ -251,10 +277,10 @@ where
     ) -> Result<R, CallError>
     where
         R: ResponseBody,
-        B: Validate + Serialize,
+        B: Validate + Unknown + Serialize,
     {
         if let Some(request) = request {
-            request.validate(&task.mode).map_err(CallError::Invalid)?;
+            check(endpoint, request, &task.mode)?;
         }
         let path = path::task(
             &self.shared.app_id,

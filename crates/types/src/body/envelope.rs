@@ -2,11 +2,11 @@
 //! for query and stop, `serverResponse`.
 
 use super::server;
-use super::values::{once, opt_text};
+use super::values::{keep, once, opt_text};
 use crate::json::Reader;
 use crate::{
     AcquireResponse, Cname, QueryResponse, QueryServerResponse, ResourceId, Sid, StartResponse,
-    StopResponse, StopServerResponse, Text, UpdateResponse,
+    StopResponse, StopServerResponse, Text, UnknownFields, UpdateResponse,
 };
 
 /// The fields of a top level; which ones a type has is given to [`read`].
@@ -16,14 +16,14 @@ struct Envelope<S> {
     resource_id: Option<ResourceId>,
     sid: Option<Sid>,
     server: Option<S>,
+    unknown: UnknownFields,
 }
 
 /// What a type reads of `serverResponse`, if it has the field.
 type ServerReader<S> = Option<fn(&mut Reader<'_>) -> Option<S>>;
 
 /// Reads a top level with `sid` when `has_sid`, and `serverResponse` with
-/// `server` when given; other keys are skipped, as the derived decoders ignore
-/// them.
+/// `server` when given; other members are kept as unknown.
 fn read<S>(reader: &mut Reader<'_>, has_sid: bool, server: ServerReader<S>) -> Option<Envelope<S>> {
     let mut envelope = Envelope {
         cname: None,
@@ -31,6 +31,7 @@ fn read<S>(reader: &mut Reader<'_>, has_sid: bool, server: ServerReader<S>) -> O
         resource_id: None,
         sid: None,
         server: None,
+        unknown: UnknownFields::default(),
     };
     let mut seen = 0;
     reader.object(|reader, key| {
@@ -55,7 +56,7 @@ fn read<S>(reader: &mut Reader<'_>, has_sid: bool, server: ServerReader<S>) -> O
                 once(&mut seen, 16)?;
                 envelope.server = Some(server?(reader)?);
             }
-            _ => reader.skip()?,
+            _ => keep(reader, key, &mut envelope.unknown)?,
         }
         Some(())
     })?;
@@ -71,6 +72,7 @@ pub(super) fn acquire(reader: &mut Reader<'_>) -> Option<AcquireResponse> {
         cname: envelope.cname,
         uid: envelope.uid,
         resource_id: envelope.resource_id?,
+        unknown: envelope.unknown,
     })
 }
 
@@ -81,6 +83,7 @@ pub(super) fn start(reader: &mut Reader<'_>) -> Option<StartResponse> {
         uid: envelope.uid,
         resource_id: envelope.resource_id?,
         sid: envelope.sid?,
+        unknown: envelope.unknown,
     })
 }
 
@@ -91,6 +94,7 @@ pub(super) fn update(reader: &mut Reader<'_>) -> Option<UpdateResponse> {
         uid: envelope.uid,
         resource_id: envelope.resource_id?,
         sid: envelope.sid?,
+        unknown: envelope.unknown,
     })
 }
 
@@ -102,6 +106,7 @@ pub(super) fn query(reader: &mut Reader<'_>) -> Option<QueryResponse> {
         resource_id: envelope.resource_id?,
         sid: envelope.sid?,
         server_response: envelope.server.unwrap_or_default(),
+        unknown: envelope.unknown,
     })
 }
 
@@ -113,5 +118,6 @@ pub(super) fn stop(reader: &mut Reader<'_>) -> Option<StopResponse> {
         resource_id: envelope.resource_id?,
         sid: envelope.sid?,
         server_response: envelope.server.unwrap_or_default(),
+        unknown: envelope.unknown,
     })
 }

@@ -1,9 +1,9 @@
 //! File lists: `fileList` of individual and mix tasks ([`FileList`] of
 //! [`FileInfo`]) and of the web recorder ([`WebFileInfo`]).
 
-use super::values::{once, opt_bool, opt_enum, opt_lenient_i64, opt_text};
+use super::values::{keep, once, opt_bool, opt_enum, opt_lenient_i64, opt_text};
 use crate::json::Reader;
-use crate::{FileInfo, FileList, Text, TrackType, WebFileInfo};
+use crate::{FileInfo, FileList, Text, TrackType, UnknownFields, WebFileInfo};
 
 /// An `Option<FileList>`: `null`, a file name, or an array of [`FileInfo`].
 pub(super) fn opt_file_list(reader: &mut Reader<'_>) -> Option<Option<FileList>> {
@@ -28,6 +28,7 @@ fn file_info(reader: &mut Reader<'_>) -> Option<FileInfo> {
         mixed_all_user: None,
         is_playable: None,
         slice_start_time: None,
+        unknown: UnknownFields::default(),
     };
     let mut seen = 0;
     reader.object(|reader, key| {
@@ -56,7 +57,7 @@ fn file_info(reader: &mut Reader<'_>) -> Option<FileInfo> {
                 once(&mut seen, 32)?;
                 file.slice_start_time = opt_lenient_i64(reader)?;
             }
-            _ => reader.skip()?,
+            _ => keep(reader, key, &mut file.unknown)?,
         }
         Some(())
     })?;
@@ -78,6 +79,7 @@ pub(super) fn opt_web_files(reader: &mut Reader<'_>) -> Option<Option<Vec<WebFil
 fn web_file(reader: &mut Reader<'_>) -> Option<WebFileInfo> {
     let mut filename = None;
     let mut slice_start_time = None;
+    let mut unknown = UnknownFields::default();
     let mut seen = 0;
     reader.object(|reader, key| {
         match key {
@@ -89,12 +91,13 @@ fn web_file(reader: &mut Reader<'_>) -> Option<WebFileInfo> {
                 once(&mut seen, 2)?;
                 slice_start_time = opt_lenient_i64(reader)?;
             }
-            _ => reader.skip()?,
+            _ => keep(reader, key, &mut unknown)?,
         }
         Some(())
     })?;
     Some(WebFileInfo {
         filename: filename?,
         slice_start_time,
+        unknown,
     })
 }

@@ -2,7 +2,7 @@
 
 use super::files::opt_file_list;
 use super::services::opt_service_states;
-use super::values::{once, opt_enum, opt_lenient_i64};
+use super::values::{keep, once, opt_enum, opt_lenient_i64};
 use crate::json::Reader;
 use crate::{
     FileListMode, QueryServerResponse, RecordingStatus, StopServerResponse, UploadingStatus,
@@ -33,7 +33,7 @@ pub(super) fn query(reader: &mut Reader<'_>) -> Option<QueryServerResponse> {
                 once(&mut seen, 16)?;
                 server.extension_service_state = opt_service_states(reader)?;
             }
-            _ => reader.skip()?,
+            _ => keep(reader, key, &mut server.unknown)?,
         }
         Some(())
     })?;
@@ -61,7 +61,7 @@ pub(super) fn stop(reader: &mut Reader<'_>) -> Option<StopServerResponse> {
                 once(&mut seen, 8)?;
                 server.extension_service_state = opt_service_states(reader)?;
             }
-            _ => reader.skip()?,
+            _ => keep(reader, key, &mut server.unknown)?,
         }
         Some(())
     })?;

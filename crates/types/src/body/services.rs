@@ -2,11 +2,11 @@
 //! [`ServicePayload`] and the [`RtmpOutputState`]s.
 
 use super::files::opt_web_files;
-use super::values::{once, opt_bool, opt_enum};
+use super::values::{keep, once, opt_bool, opt_enum};
 use crate::json::Reader;
 use crate::{
     RtmpOutputState, RtmpStatus, ServiceName, ServicePayload, ServiceRunState, ServiceState,
-    UploadingStatus,
+    UnknownFields, UploadingStatus,
 };
 
 /// An `Option<Vec<ServiceState>>`.
@@ -23,6 +23,7 @@ pub(super) fn opt_service_states(reader: &mut Reader<'_>) -> Option<Option<Vec<S
 fn service_state(reader: &mut Reader<'_>) -> Option<ServiceState> {
     let mut service_name = None;
     let mut payload = None;
+    let mut unknown = UnknownFields::default();
     let mut seen = 0;
     reader.object(|reader, key| {
         match key {
@@ -34,13 +35,14 @@ fn service_state(reader: &mut Reader<'_>) -> Option<ServiceState> {
                 once(&mut seen, 2)?;
                 payload = Some(service_payload(reader)?);
             }
-            _ => reader.skip()?,
+            _ => keep(reader, key, &mut unknown)?,
         }
         Some(())
     })?;
     Some(ServiceState {
         service_name: service_name?,
         payload: payload.unwrap_or_default(),
+        unknown,
     })
 }
 
@@ -70,7 +72,7 @@ fn service_payload(reader: &mut Reader<'_>) -> Option<ServicePayload> {
                 once(&mut seen, 16)?;
                 payload.uploading_status = opt_enum(reader, UploadingStatus::parse)?;
             }
-            _ => reader.skip()?,
+            _ => keep(reader, key, &mut payload.unknown)?,
         }
         Some(())
     })?;
@@ -91,6 +93,7 @@ fn opt_outputs(reader: &mut Reader<'_>) -> Option<Option<Vec<RtmpOutputState>>> 
 fn rtmp_output(reader: &mut Reader<'_>) -> Option<RtmpOutputState> {
     let mut rtmp_url = None;
     let mut status = None;
+    let mut unknown = UnknownFields::default();
     let mut seen = 0;
     reader.object(|reader, key| {
         match key {
@@ -102,12 +105,13 @@ fn rtmp_output(reader: &mut Reader<'_>) -> Option<RtmpOutputState> {
                 once(&mut seen, 2)?;
                 status = opt_enum(reader, RtmpStatus::parse)?;
             }
-            _ => reader.skip()?,
+            _ => keep(reader, key, &mut unknown)?,
         }
         Some(())
     })?;
     Some(RtmpOutputState {
         rtmp_url: rtmp_url?,
         status,
+        unknown,
     })
 }

@@ -217,13 +217,16 @@ fn hand_picked_bodies_agree() {
 }
 
 #[test]
-fn only_kept_strings_and_read_keys_must_be_utf8() {
+fn kept_strings_and_keys_must_be_utf8() {
     let ids = br#""resourceId":"r","sid":"s""#;
     let body = |middle: &[u8]| [b"{", &ids[..], middle, b"}"].concat();
-    // serde_json skips an unknown field's value without checking it.
-    assert!(Kind::Start.agrees(&body(b",\"extra\":\"\xff\"")));
-    assert!(Kind::Start.agrees(&body(b",\"extra\":{\"\xfe\":[\"\xff\"]}")));
-    // It checks kept strings and the keys it reads; so does the fast path.
+    // An unknown member is kept, so its strings are checked like any other.
+    assert!(!Kind::Start.agrees(&body(b",\"extra\":\"\xff\"")));
+    assert!(!Kind::Start.agrees(&body(b",\"extra\":{\"\xfe\":[\"\xff\"]}")));
+    assert!(serde::<StartResponse>(&body(b",\"extra\":\"\xff\"")).is_none());
+    // Well-formed text in an unknown member reads on the fast path.
+    assert!(Kind::Start.agrees(&body(b",\"extra\":\"caf\xc3\xa9\"")));
+    // serde_json checks kept strings and the keys it reads; so does the fast path.
     assert!(!Kind::Start.agrees(&body(b",\"cname\":\"\xff\"")));
     assert!(!Kind::Start.agrees(&body(b",\"\xff\":1")));
     assert!(serde::<StartResponse>(&body(b",\"\xff\":1")).is_none());

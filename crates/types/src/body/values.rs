@@ -1,8 +1,16 @@
 //! Single values as the derived decoders read them: optional strings, lenient
 //! integers, open enums, and the check that a field comes once.
 
-use crate::Text;
 use crate::json::Reader;
+use crate::{Text, UnknownFields};
+
+/// Keeps the member `key` that the type does not name, with its value as
+/// serde_json reads it (the derived decoders collect such members the same way).
+pub(super) fn keep(reader: &mut Reader<'_>, key: &[u8], unknown: &mut UnknownFields) -> Option<()> {
+    let value = serde_json::from_slice(reader.raw()?).ok()?;
+    unknown.insert(std::str::from_utf8(key).ok()?, value);
+    Some(())
+}
 
 /// Marks field `bit` as read; `None` when it was already (the derived decoders
 /// refuse a repeated field, aliases included).

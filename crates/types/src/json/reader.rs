@@ -146,6 +146,15 @@ impl<'a> Reader<'a> {
         Some(())
     }
 
+    /// Skips one value as [`skip`](Self::skip) does and gives its text, without
+    /// the whitespace around it.
+    pub fn raw(&mut self) -> Option<&'a [u8]> {
+        self.peek()?;
+        let start = self.at;
+        self.skip()?;
+        self.bytes().get(start..self.at)
+    }
+
     /// Checks that only whitespace is left.
     #[inline]
     pub fn end(&mut self) -> Option<()> {

@@ -479,3 +479,81 @@ fn jsonl_ids_are_the_amqp_message_ids() {
         ids.len()
     );
 }
+
+#[test]
+fn events_tail_gives_up_on_a_port_that_answers_tcp_but_not_amqp() {
+    // Accepts every connection and holds it open without a word.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().map_while(Result::ok) {
+            held.push(stream);
+        }
+    });
+    let url = format!("amqp://guest:hunter2-secret@127.0.0.1:{port}/%2f");
+    for (extra, limit) in [
+        (None, Duration::from_secs(5)),
+        (Some("1s"), Duration::from_secs(1)),
+    ] {
+        let mut command = cloudrec();
+        command.args(["events", "tail", "--amqp-url", &url]);
+        if let Some(timeout) = extra {
+            command.args(["--connect-timeout", timeout]);
+        }
+        let started = std::time::Instant::now();
+        // A hang is killed after 30 s and fails here with no exit code.
+        let result = run(command, Duration::from_secs(30));
+        let took = started.elapsed();
+        assert_eq!(result.code, Some(5), "{extra:?}: {}", result.all());
+        assert!(
+            took >= limit && took < limit + Duration::from_secs(8),
+            "{extra:?}: took {took:?}"
+        );
+        assert_eq!(result.stderr.lines().count(), 1, "{}", result.stderr);
+        let shown = format!("amqp://guest:***@127.0.0.1:{port}/%2f");
+        assert!(result.stderr.contains(&shown), "{}", result.stderr);
+        assert!(
+            result.stderr.contains("did not speak AMQP"),
+            "{}",
+            result.stderr
+        );
+        assert!(!result.all().contains("hunter2-secret"), "{}", result.all());
+    }
+}
+
+#[test]
+fn events_tail_on_an_exchange_of_another_type_is_a_configuration_error() {
+    require_rabbitmq();
+    let exchange = format!("cloudrec.test.direct.{}", std::process::id());
+    with_broker(async |channel| {
+        channel
+            .exchange_declare(
+                exchange.as_str().into(),
+                lapin::ExchangeKind::Direct,
+                lapin::options::ExchangeDeclareOptions::default(),
+                lapin::types::FieldTable::default(),
+            )
+            .await
+            .unwrap();
+    });
+    let mut command = cloudrec();
+    command.args(["events", "tail", "--amqp-url", URL, "--exchange", &exchange]);
+    let result = run(command, LIMIT);
+    delete_exchange(&exchange);
+    assert_eq!(result.code, Some(3), "{}", result.all());
+    assert_eq!(result.stderr.lines().count(), 1, "{}", result.stderr);
+    for needle in [
+        exchange.as_str(),
+        "exists with another type",
+        "another --exchange",
+        "delete",
+    ] {
+        assert!(result.stderr.contains(needle), "{needle}: {}", result.stderr);
+    }
+    assert!(
+        !result.stderr.contains("is RabbitMQ running"),
+        "{}",
+        result.stderr
+    );
+}

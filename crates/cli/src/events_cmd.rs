@@ -1,5 +1,7 @@
 //! `cloudrec events tail`: prints the events published to RabbitMQ as they arrive.
 
+use std::time::Duration;
+
 use clap::{Args, Subcommand};
 use cloudrec_events::{CloudEvent, DEFAULT_EXCHANGE, DEFAULT_URL, is_login_refused};
 use futures_util::StreamExt;
@@ -37,6 +39,10 @@ pub(crate) struct TailArgs {
     /// Exit after this many events.
     #[arg(long)]
     count: Option<u64>,
+    /// How long to wait for the broker to answer in AMQP (connect, open a channel,
+    /// declare and bind), e.g. `5s` or `500ms`.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "5s")]
+    connect_timeout: Duration,
 }
 
 pub(crate) async fn run(command: &EventsCommand) -> Result<Exit, Fail> {
@@ -68,60 +74,23 @@ async fn tail(args: &TailArgs) -> Result<Exit, Fail> {
             ),
         )
     };
-    let connection = Connection::connect(&url, ConnectionProperties::default())
+    if args.connect_timeout.is_zero() {
+        return Err(Fail::input(
+            "invalid --connect-timeout: give a positive duration such as 5s",
+        ));
+    }
+    let opened = tokio::time::timeout(args.connect_timeout, subscribe(args, &url, &broker))
         .await
-        .map_err(|e| broker("connecting to RabbitMQ", e))?;
-    let channel = connection
-        .create_channel()
-        .await
-        .map_err(|e| broker("opening a channel", e))?;
-    channel
-        .exchange_declare(
-            args.exchange.as_str().into(),
-            ExchangeKind::Topic,
-            ExchangeDeclareOptions {
-                durable: true,
-                ..ExchangeDeclareOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .map_err(|e| broker("declaring the exchange", e))?;
-    // A private queue that disappears with this command.
-    let queue = channel
-        .queue_declare(
-            "".into(),
-            QueueDeclareOptions {
-                exclusive: true,
-                auto_delete: true,
-                ..QueueDeclareOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .map_err(|e| broker("declaring a queue", e))?;
-    channel
-        .queue_bind(
-            queue.name().as_str().into(),
-            args.exchange.as_str().into(),
-            args.routing_key.as_str().into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .map_err(|e| broker("binding the queue", e))?;
-    let mut consumer = channel
-        .basic_consume(
-            queue.name().as_str().into(),
-            "cloudrec-events-tail".into(),
-            BasicConsumeOptions {
-                no_ack: true,
-                ..BasicConsumeOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .map_err(|e| broker("consuming", e))?;
+        .map_err(|_| {
+            Fail::new(
+                Exit::Unreachable,
+                format!(
+                    "RabbitMQ at {shown} did not answer within {}: the host answered TCP but did not speak AMQP; check that --amqp-url names the broker's AMQP port (5672 by default, not the management port 15672), or give a longer --connect-timeout",
+                    humantime::format_duration(args.connect_timeout)
+                ),
+            )
+        })?;
+    let (connection, mut consumer) = opened?;
     eprintln!(
         "tailing exchange {} at {shown}, routing key {} (Ctrl-C stops)",
         args.exchange, args.routing_key
@@ -153,6 +122,88 @@ async fn tail(args: &TailArgs) -> Result<Exit, Fail> {
     }
     let _ = connection.close(200, "bye".into()).await;
     Ok(Exit::Ok)
+}
+
+/// Connects, declares the exchange and a private queue bound to it, and starts
+/// consuming.
+async fn subscribe(
+    args: &TailArgs,
+    url: &str,
+    broker: &impl Fn(&str, lapin::Error) -> Fail,
+) -> Result<(Connection, lapin::Consumer), Fail> {
+    let connection = Connection::connect(url, ConnectionProperties::default())
+        .await
+        .map_err(|e| broker("connecting to RabbitMQ", e))?;
+    let channel = connection
+        .create_channel()
+        .await
+        .map_err(|e| broker("opening a channel", e))?;
+    channel
+        .exchange_declare(
+            args.exchange.as_str().into(),
+            ExchangeKind::Topic,
+            ExchangeDeclareOptions {
+                durable: true,
+                ..ExchangeDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .map_err(|e| {
+            if is_precondition_failed(&e) {
+                let detail = scrub(&e.to_string(), url);
+                Fail::input(format!(
+                    "exchange {} at {} exists with another type than topic ({detail}): give another --exchange, or delete it if nothing else uses it (`rabbitmqadmin delete exchange name={}` or the management UI)",
+                    args.exchange,
+                    redact(url),
+                    args.exchange
+                ))
+            } else {
+                broker("declaring the exchange", e)
+            }
+        })?;
+    // A private queue that disappears with this command.
+    let queue = channel
+        .queue_declare(
+            "".into(),
+            QueueDeclareOptions {
+                exclusive: true,
+                auto_delete: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .map_err(|e| broker("declaring a queue", e))?;
+    channel
+        .queue_bind(
+            queue.name().as_str().into(),
+            args.exchange.as_str().into(),
+            args.routing_key.as_str().into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .map_err(|e| broker("binding the queue", e))?;
+    let consumer = channel
+        .basic_consume(
+            queue.name().as_str().into(),
+            "cloudrec-events-tail".into(),
+            BasicConsumeOptions {
+                no_ack: true,
+                ..BasicConsumeOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .map_err(|e| broker("consuming", e))?;
+    Ok((connection, consumer))
+}
+
+/// Whether the broker refused a declaration as inequivalent to what exists
+/// (PRECONDITION_FAILED, 406).
+fn is_precondition_failed(error: &lapin::Error) -> bool {
+    matches!(error.kind(), lapin::ErrorKind::ProtocolError(amqp) if amqp.get_id() == 406)
 }
 
 fn line(event: &CloudEvent, routing_key: &str) -> String {

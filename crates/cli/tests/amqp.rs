@@ -549,7 +549,11 @@ fn events_tail_on_an_exchange_of_another_type_is_a_configuration_error() {
         "another --exchange",
         "delete",
     ] {
-        assert!(result.stderr.contains(needle), "{needle}: {}", result.stderr);
+        assert!(
+            result.stderr.contains(needle),
+            "{needle}: {}",
+            result.stderr
+        );
     }
     assert!(
         !result.stderr.contains("is RabbitMQ running"),

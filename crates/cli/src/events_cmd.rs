@@ -108,7 +108,7 @@ async fn tail(args: &TailArgs) -> Result<Exit, Fail> {
             ));
         };
         let delivery = delivery.map_err(|e| broker("receiving", e))?;
-        match CloudEvent::from_json(&delivery.data) {
+        match CloudEvent::from_amqp(&delivery.properties, &delivery.data) {
             Ok(event) if args.json => {
                 println!("{}", String::from_utf8_lossy(&event.to_json()));
             }

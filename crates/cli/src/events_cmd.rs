@@ -153,7 +153,7 @@ async fn subscribe(
             if is_precondition_failed(&e) {
                 let detail = scrub(&e.to_string(), url);
                 Fail::input(format!(
-                    "exchange {} at {} exists with another type than topic ({detail}): give another --exchange, or delete it if nothing else uses it (`rabbitmqadmin delete exchange name={}` or the management UI)",
+                    "exchange {} at {} exists with another type than topic, or other settings than durable ({detail}): give another --exchange, or delete it if nothing else uses it (`rabbitmqadmin delete exchange name={}` or the management UI)",
                     args.exchange,
                     redact(url),
                     args.exchange

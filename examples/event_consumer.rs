@@ -172,7 +172,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut unique, mut duplicates) = (0usize, 0usize);
     while let Some(delivery) = consumer.next().await {
         let delivery = delivery?;
-        match CloudEvent::from_json(&delivery.data) {
+        match CloudEvent::from_amqp(&delivery.properties, &delivery.data) {
             Ok(event) if seen.first_time(event.id()) => {
                 unique += 1;
                 println!(

@@ -18,7 +18,7 @@ use cloudrec_types::{
 };
 
 use crate::connection::{Credentials, Target, build_client, quick_retry_policy};
-use crate::events_out::EventsOut;
+use crate::events_out::{AmqpContentMode, EventsOut};
 use crate::exit::{Exit, Fail};
 use crate::report::{EventFormat, Reporter};
 use crate::session::{self, Step, Timing};
@@ -34,6 +34,11 @@ pub(crate) struct DemoArgs {
     /// The exchange the events are published to (a durable topic exchange).
     #[arg(long, default_value = DEFAULT_EXCHANGE, requires = "amqp_url")]
     amqp_exchange: String,
+    /// How each event is laid out in its AMQP message: `structured` (the CloudEvent
+    /// JSON in the body) or `binary` (the attributes as `ce-` headers, `data` alone
+    /// in the body).
+    #[arg(long, value_enum, default_value = "structured", requires = "amqp_url")]
+    amqp_content_mode: AmqpContentMode,
     /// Exit 13 when an event was not delivered to RabbitMQ or reached no queue
     /// (the loss is reported on stderr either way).
     #[arg(long, requires = "amqp_url")]
@@ -92,7 +97,11 @@ pub(crate) async fn run(
              the 4th query opens a {RECOVERY_SECONDS:.0} s recovery window (404 while the task fails over)"
         ));
     }
-    let events_out = EventsOut::start(args.amqp_url.as_deref(), &args.amqp_exchange)?;
+    let events_out = EventsOut::start(
+        args.amqp_url.as_deref(),
+        &args.amqp_exchange,
+        args.amqp_content_mode,
+    )?;
     let reporter = Reporter::start(args.events, true, events_out.pipeline());
     let credentials = Credentials {
         app_id: AppId::new(DEFAULT_APP_ID)

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use cloudrec_events::{AmqpConfig, AmqpSink, Health, Pipeline};
+use clap::ValueEnum;
+use cloudrec_events::{AmqpConfig, AmqpSink, ContentMode, Health, Pipeline};
 
 use crate::events_cmd::redact;
 use crate::exit::{Exit, Fail};
@@ -14,6 +15,25 @@ const FIRST_CONNECTION: Duration = Duration::from_secs(6);
 
 /// How long a command waits at its end for the broker to confirm its events.
 const FLUSH: Duration = Duration::from_secs(5);
+
+/// `--amqp-content-mode`: how each event is laid out in its AMQP message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub(crate) enum AmqpContentMode {
+    /// The whole CloudEvent JSON in the body (`application/cloudevents+json`).
+    #[default]
+    Structured,
+    /// The attributes as `ce-` headers, `data` alone in the body (`application/json`).
+    Binary,
+}
+
+impl From<AmqpContentMode> for ContentMode {
+    fn from(mode: AmqpContentMode) -> Self {
+        match mode {
+            AmqpContentMode::Structured => Self::Structured,
+            AmqpContentMode::Binary => Self::Binary,
+        }
+    }
+}
 
 /// The AMQP pipeline of one command, when `--amqp-url` was given.
 pub(crate) struct EventsOut {
@@ -80,8 +100,12 @@ impl Delivery {
 }
 
 impl EventsOut {
-    /// Starts publishing to `url` on `exchange`; nothing when `url` is `None`.
-    pub(crate) fn start(url: Option<&str>, exchange: &str) -> Result<Self, Fail> {
+    /// Starts publishing to `url` on `exchange` in `mode`; nothing when `url` is `None`.
+    pub(crate) fn start(
+        url: Option<&str>,
+        exchange: &str,
+        mode: AmqpContentMode,
+    ) -> Result<Self, Fail> {
         let Some(url) = url else {
             return Ok(Self { inner: None });
         };
@@ -90,8 +114,12 @@ impl EventsOut {
                 "invalid --amqp-url: give amqp://user:password@host:port/vhost, e.g. amqp://127.0.0.1:5672/%2f",
             ));
         }
-        let sink = AmqpSink::start(AmqpConfig::new(url).exchange(exchange))
-            .map_err(|error| Fail::input(format!("--amqp-url refused: {error}")))?;
+        let sink = AmqpSink::start(
+            AmqpConfig::new(url)
+                .exchange(exchange)
+                .content_mode(mode.into()),
+        )
+        .map_err(|error| Fail::input(format!("--amqp-url refused: {error}")))?;
         let pipeline = Pipeline::builder()
             .sink(sink.clone())
             .build()

@@ -479,3 +479,241 @@ fn jsonl_ids_are_the_amqp_message_ids() {
         ids.len()
     );
 }
+
+#[test]
+fn events_tail_gives_up_on_a_port_that_answers_tcp_but_not_amqp() {
+    // Accepts every connection and holds it open without a word.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().map_while(Result::ok) {
+            held.push(stream);
+        }
+    });
+    let url = format!("amqp://guest:hunter2-secret@127.0.0.1:{port}/%2f");
+    for (extra, limit) in [
+        (None, Duration::from_secs(5)),
+        (Some("1s"), Duration::from_secs(1)),
+    ] {
+        let mut command = cloudrec();
+        command.args(["events", "tail", "--amqp-url", &url]);
+        if let Some(timeout) = extra {
+            command.args(["--connect-timeout", timeout]);
+        }
+        let started = std::time::Instant::now();
+        // A hang is killed after 30 s and fails here with no exit code.
+        let result = run(command, Duration::from_secs(30));
+        let took = started.elapsed();
+        assert_eq!(result.code, Some(5), "{extra:?}: {}", result.all());
+        assert!(
+            took >= limit && took < limit + Duration::from_secs(8),
+            "{extra:?}: took {took:?}"
+        );
+        assert_eq!(result.stderr.lines().count(), 1, "{}", result.stderr);
+        let shown = format!("amqp://guest:***@127.0.0.1:{port}/%2f");
+        assert!(result.stderr.contains(&shown), "{}", result.stderr);
+        assert!(
+            result.stderr.contains("did not speak AMQP"),
+            "{}",
+            result.stderr
+        );
+        assert!(!result.all().contains("hunter2-secret"), "{}", result.all());
+    }
+}
+
+#[test]
+fn events_tail_on_an_exchange_of_another_type_is_a_configuration_error() {
+    require_rabbitmq();
+    let exchange = format!("cloudrec.test.direct.{}", std::process::id());
+    with_broker(async |channel| {
+        channel
+            .exchange_declare(
+                exchange.as_str().into(),
+                lapin::ExchangeKind::Direct,
+                lapin::options::ExchangeDeclareOptions::default(),
+                lapin::types::FieldTable::default(),
+            )
+            .await
+            .unwrap();
+    });
+    let mut command = cloudrec();
+    command.args(["events", "tail", "--amqp-url", URL, "--exchange", &exchange]);
+    let result = run(command, LIMIT);
+    delete_exchange(&exchange);
+    assert_eq!(result.code, Some(3), "{}", result.all());
+    assert_eq!(result.stderr.lines().count(), 1, "{}", result.stderr);
+    for needle in [
+        exchange.as_str(),
+        "exists with another type",
+        "another --exchange",
+        "delete",
+    ] {
+        assert!(
+            result.stderr.contains(needle),
+            "{needle}: {}",
+            result.stderr
+        );
+    }
+    assert!(
+        !result.stderr.contains("is RabbitMQ running"),
+        "{}",
+        result.stderr
+    );
+}
+
+#[test]
+fn demo_publishes_binary_mode_and_events_tail_decodes_it() {
+    use futures_util::StreamExt;
+    use lapin::options::{BasicConsumeOptions, ExchangeDeclareOptions, QueueBindOptions};
+    use lapin::types::{AMQPValue, FieldTable};
+
+    require_rabbitmq();
+    let exchange = format!("cloudrec.test.binary.{}", std::process::id());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (connection, channel, queue) = runtime.block_on(async {
+        let connection = lapin::Connection::connect(URL, lapin::ConnectionProperties::default())
+            .await
+            .unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        channel
+            .exchange_declare(
+                exchange.as_str().into(),
+                lapin::ExchangeKind::Topic,
+                ExchangeDeclareOptions {
+                    durable: true,
+                    ..ExchangeDeclareOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        let queue = channel
+            .queue_declare(
+                "".into(),
+                lapin::options::QueueDeclareOptions {
+                    exclusive: true,
+                    auto_delete: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        let queue = queue.name().as_str().to_owned();
+        channel
+            .queue_bind(
+                queue.as_str().into(),
+                exchange.as_str().into(),
+                "#".into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        (connection, channel, queue)
+    });
+
+    let mut tail = cloudrec();
+    tail.args(["events", "tail", "--amqp-url", URL, "--json"])
+        .args(["--exchange", &exchange])
+        .args(["--routing-key", "session.*", "--count", "4"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut tail = tail.spawn().unwrap();
+    let stderr = tail.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let ready = rx.recv_timeout(LIMIT).unwrap_or_default();
+    assert!(ready.starts_with("tailing exchange"), "{ready}");
+
+    let result = demo(
+        URL,
+        Some(&exchange),
+        &["--amqp-content-mode", "binary", "--require-delivery"],
+    );
+    assert_eq!(result.code, Some(0), "{}", result.all());
+
+    let deadline = std::time::Instant::now() + LIMIT;
+    let status = loop {
+        if let Some(status) = tail.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = tail.kill();
+            panic!("events tail did not decode 4 binary-mode events");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let skipped: Vec<String> = rx.try_iter().collect();
+    assert!(status.success(), "{skipped:?}");
+    assert!(skipped.is_empty(), "{skipped:?}");
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut tail.stdout.take().unwrap(), &mut out).unwrap();
+    let tailed: Vec<serde_json::Value> = out
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a CloudEvent"))
+        .collect();
+    assert_eq!(tailed.len(), 4, "{out}");
+    assert_eq!(tailed[0]["type"], "io.cloudrec.session.acquired", "{out}");
+
+    // What the broker carried: binary mode, the attributes in ce- headers.
+    let deliveries = runtime.block_on(async {
+        let mut consumer = channel
+            .basic_consume(
+                queue.as_str().into(),
+                "cloudrec-test-binary".into(),
+                BasicConsumeOptions {
+                    no_ack: true,
+                    ..BasicConsumeOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        let mut got = Vec::new();
+        while let Ok(Some(Ok(delivery))) =
+            tokio::time::timeout(Duration::from_secs(3), consumer.next()).await
+        {
+            got.push(delivery);
+        }
+        let _ = connection.close(200, "bye".into()).await;
+        got
+    });
+    delete_exchange(&exchange);
+    assert!(deliveries.len() > 4, "{}", deliveries.len());
+    let text = |delivery: &lapin::message::Delivery, name: &str| match delivery
+        .properties
+        .headers()
+        .as_ref()?
+        .inner()
+        .get(name)?
+    {
+        AMQPValue::LongString(text) => Some(String::from_utf8_lossy(text.as_bytes()).into_owned()),
+        _ => None,
+    };
+    for delivery in &deliveries {
+        let props = &delivery.properties;
+        assert_eq!(
+            props.content_type().as_ref().map(|c| c.as_str()),
+            Some("application/json")
+        );
+        let id = props.message_id().as_ref().unwrap().as_str().to_owned();
+        assert_eq!(text(delivery, "ce-id"), Some(id));
+        assert_eq!(text(delivery, "ce-specversion").as_deref(), Some("1.0"));
+        let data: serde_json::Value = serde_json::from_slice(&delivery.data).unwrap();
+        assert!(data.get("specversion").is_none(), "{data}");
+    }
+    let tailed_ids: Vec<&str> = tailed.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    let carried: Vec<String> = deliveries.iter().filter_map(|d| text(d, "ce-id")).collect();
+    for id in tailed_ids {
+        assert!(
+            carried.iter().any(|c| c == id),
+            "{id} not among {carried:?}"
+        );
+    }
+}

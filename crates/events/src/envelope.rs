@@ -27,7 +27,7 @@ pub const DEFAULT_SOURCE: &str = "/cloudrec";
 pub const GAP_TYPE_SUFFIX: &str = "events.gap";
 
 /// CloudEvents context attributes that an extension may not reuse.
-const RESERVED: [&str; 8] = [
+pub(crate) const RESERVED: [&str; 8] = [
     "specversion",
     "id",
     "source",
@@ -217,34 +217,53 @@ impl CloudEvent {
         let wire: WireIn = serde_json::from_slice(bytes).map_err(|source| EventsError::Decode {
             source: Box::new(source),
         })?;
-        let decode = |reason: &str| EventsError::Decode {
-            source: reason.to_owned().into(),
-        };
-        if wire.specversion != SPEC_VERSION {
-            return Err(decode("specversion is not 1.0"));
-        }
-        let type_suffix = wire
-            .type_
-            .strip_prefix(TYPE_PREFIX)
-            .ok_or_else(|| decode("type does not start with io.cloudrec."))?
-            .to_owned();
-        let time =
-            humantime::parse_rfc3339(&wire.time).map_err(|_| decode("time is not RFC 3339 UTC"))?;
         let mut extensions = BTreeMap::new();
         for (name, value) in wire.rest {
             if let Value::String(text) = value {
                 extensions.insert(name, text);
             }
         }
-        Ok(Self {
+        Self::from_parts(Parts {
+            specversion: &wire.specversion,
             id: wire.id,
             source: wire.source,
-            type_suffix,
+            event_type: &wire.type_,
             subject: wire.subject,
-            time,
+            time: &wire.time,
             data: wire.data,
             extensions,
         })
+        .map_err(|reason| EventsError::Decode {
+            source: reason.into(),
+        })
+    }
+
+    /// An event from its decoded attributes, checked as [`CloudEvent::from_json`]
+    /// checks them; the error is the reason.
+    pub(crate) fn from_parts(parts: Parts<'_>) -> Result<Self, &'static str> {
+        if parts.specversion != SPEC_VERSION {
+            return Err("specversion is not 1.0");
+        }
+        let type_suffix = parts
+            .event_type
+            .strip_prefix(TYPE_PREFIX)
+            .ok_or("type does not start with io.cloudrec.")?
+            .to_owned();
+        let time = humantime::parse_rfc3339(parts.time).map_err(|_| "time is not RFC 3339 UTC")?;
+        Ok(Self {
+            id: parts.id,
+            source: parts.source,
+            type_suffix,
+            subject: parts.subject,
+            time,
+            data: parts.data,
+            extensions: parts.extensions,
+        })
+    }
+
+    /// The `time` attribute as written: RFC 3339, UTC, microseconds.
+    pub(crate) fn time_text(&self) -> String {
+        humantime::format_rfc3339_micros(self.time).to_string()
     }
 
     fn wire(&self) -> WireOut<'_> {
@@ -254,7 +273,7 @@ impl CloudEvent {
             source: &self.source,
             type_: self.event_type(),
             subject: self.subject(),
-            time: humantime::format_rfc3339_micros(self.time).to_string(),
+            time: self.time_text(),
             datacontenttype: DATA_CONTENT_TYPE,
             data: &self.data,
             extensions: &self.extensions,
@@ -266,6 +285,18 @@ impl Serialize for CloudEvent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.wire().serialize(serializer)
     }
+}
+
+/// The attributes and data of an event being decoded, before they are checked.
+pub(crate) struct Parts<'a> {
+    pub(crate) specversion: &'a str,
+    pub(crate) id: String,
+    pub(crate) source: String,
+    pub(crate) event_type: &'a str,
+    pub(crate) subject: Option<String>,
+    pub(crate) time: &'a str,
+    pub(crate) data: Value,
+    pub(crate) extensions: BTreeMap<String, String>,
 }
 
 #[derive(Serialize)]

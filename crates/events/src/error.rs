@@ -48,6 +48,13 @@ pub enum EventsError {
         #[source]
         source: Box<dyn StdError + Send + Sync>,
     },
+    /// An AMQP message was neither a structured-mode nor a binary-mode CloudEvents 1.0
+    /// event as this crate writes them.
+    #[error("not a CloudEvents 1.0 AMQP message: {reason}")]
+    AmqpMessage {
+        /// What is missing or wrong, e.g. `binary-mode message has no ce-id header`.
+        reason: String,
+    },
     /// A CloudEvents extension attribute name broke the specification's rules.
     #[error(
         "invalid CloudEvents extension name `{name}`: use 1 to 20 lowercase ASCII letters or digits, not a reserved attribute"

@@ -50,7 +50,9 @@ mod sinks;
 #[cfg(feature = "amqp")]
 pub use amqp::is_login_refused;
 #[cfg(feature = "amqp")]
-pub use amqp::{AmqpConfig, AmqpSink, AmqpStats, DEFAULT_EXCHANGE, DEFAULT_URL, Health, URL_ENV};
+pub use amqp::{
+    AmqpConfig, AmqpSink, AmqpStats, ContentMode, DEFAULT_EXCHANGE, DEFAULT_URL, Health, URL_ENV,
+};
 pub use envelope::{
     CONTENT_TYPE, CloudEvent, DATA_CONTENT_TYPE, DEFAULT_SOURCE, GAP_TYPE_SUFFIX, Priority,
     SPEC_VERSION, TYPE_PREFIX,

@@ -13,7 +13,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cloudrec_core::Event;
-use cloudrec_events::{AmqpConfig, AmqpSink, CloudEvent, Health, Pipeline, SPEC_VERSION, catalog};
+use cloudrec_events::{
+    AmqpConfig, AmqpSink, CloudEvent, ContentMode, Health, Pipeline, SPEC_VERSION, catalog,
+};
 use common::{cleanup, consume, eventually, queue_for, require_broker, unique};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -414,4 +416,120 @@ async fn nothing_is_published_while_the_broker_blocks_the_connection() {
     );
     amqp.shutdown(WAIT).await.unwrap();
     cleanup(&admin, &exchange, Some(&queue)).await;
+}
+
+/// The string value of an AMQP header.
+fn header<'a>(delivery: &'a lapin::message::Delivery, name: &str) -> Option<&'a str> {
+    let headers = delivery.properties.headers().as_ref()?;
+    match headers.inner().get(name)? {
+        lapin::types::AMQPValue::LongString(text) => std::str::from_utf8(text.as_bytes()).ok(),
+        lapin::types::AMQPValue::ShortString(text) => Some(text.as_str()),
+        other => panic!("header {name} is not a string: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_event_type_is_published_in_binary_mode_with_ce_headers() {
+    let admin = require_broker().await.create_channel().await.unwrap();
+    let exchange = unique("binary");
+    let queue = unique("binary-q");
+    queue_for(&admin, &exchange, &queue, "#").await;
+
+    let config = AmqpConfig::new(common::broker_url())
+        .exchange(&exchange)
+        .content_mode(ContentMode::Binary);
+    assert!(format!("{config:?}").contains("Binary"), "{config:?}");
+    let amqp = AmqpSink::start(config).unwrap();
+    let pipeline = Pipeline::builder()
+        .source("/cloudrec/test")
+        .sink(amqp.clone())
+        .build()
+        .unwrap();
+    let mut sent = Vec::new();
+    for (n, event) in catalog::every_kind().into_iter().enumerate() {
+        let mut envelope = CloudEvent::from_event(&event, "/cloudrec/test");
+        if n % 2 == 0 {
+            envelope.set_extension("region", "eu-west").unwrap();
+        }
+        let envelope = Arc::new(envelope);
+        amqp.enqueue(Arc::clone(&envelope)).unwrap();
+        sent.push(envelope);
+    }
+    assert!(pipeline.flush(WAIT).await.is_complete());
+
+    let got = consume(&admin, &queue, sent.len(), Duration::from_secs(10)).await;
+    assert_eq!(got.len(), sent.len());
+    for (delivery, envelope) in got.iter().zip(&sent) {
+        let props = &delivery.properties;
+        assert_eq!(
+            props.content_type().as_ref().unwrap().as_str(),
+            "application/json"
+        );
+        assert_eq!(props.delivery_mode(), &Some(2));
+        assert_eq!(props.message_id().as_ref().unwrap().as_str(), envelope.id());
+        assert_eq!(
+            props.kind().as_ref().unwrap().as_str(),
+            envelope.event_type()
+        );
+        assert_eq!(delivery.routing_key.as_str(), envelope.type_suffix());
+        assert_eq!(header(delivery, "ce-specversion"), Some(SPEC_VERSION));
+        assert_eq!(header(delivery, "ce-id"), Some(envelope.id()));
+        assert_eq!(header(delivery, "ce-source"), Some("/cloudrec/test"));
+        assert_eq!(
+            header(delivery, "ce-type"),
+            Some(envelope.event_type().as_str())
+        );
+        assert_eq!(header(delivery, "ce-subject"), envelope.subject());
+        let time = header(delivery, "ce-time").unwrap();
+        assert!(time.ends_with('Z'), "{time}");
+        assert_eq!(
+            header(delivery, "ce-region"),
+            envelope.extensions().get("region").map(String::as_str)
+        );
+        assert_eq!(header(delivery, "ce-datacontenttype"), None);
+        let data: serde_json::Value = serde_json::from_slice(&delivery.data).unwrap();
+        assert_eq!(&data, envelope.data());
+        let decoded = CloudEvent::from_amqp(&delivery.properties, &delivery.data).unwrap();
+        assert_eq!(&decoded, envelope.as_ref());
+    }
+    amqp.shutdown(WAIT).await.unwrap();
+    cleanup(&admin, &exchange, Some(&queue)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_amqp_decoder_reads_structured_messages_and_names_missing_headers() {
+    let admin = require_broker().await.create_channel().await.unwrap();
+    let exchange = unique("decoder");
+    let queue = unique("decoder-q");
+    queue_for(&admin, &exchange, &queue, "#").await;
+
+    let amqp = AmqpSink::start(
+        AmqpConfig::new(common::broker_url())
+            .exchange(&exchange)
+            .content_mode(ContentMode::Structured),
+    )
+    .unwrap();
+    let sent: Vec<Arc<CloudEvent>> = catalog::every_kind()
+        .iter()
+        .map(|event| Arc::new(CloudEvent::from_event(event, "/cloudrec/test")))
+        .collect();
+    for envelope in &sent {
+        amqp.enqueue(Arc::clone(envelope)).unwrap();
+    }
+    amqp.shutdown(WAIT).await.unwrap();
+    let got = consume(&admin, &queue, sent.len(), Duration::from_secs(10)).await;
+    assert_eq!(got.len(), sent.len());
+    for (delivery, envelope) in got.iter().zip(&sent) {
+        assert_eq!(header(delivery, "ce-id"), None);
+        let decoded = CloudEvent::from_amqp(&delivery.properties, &delivery.data).unwrap();
+        assert_eq!(&decoded, envelope.as_ref());
+    }
+    cleanup(&admin, &exchange, Some(&queue)).await;
+
+    // A binary-mode message without its id is refused by name.
+    let props = lapin::BasicProperties::default().with_content_type("application/json".into());
+    let error = CloudEvent::from_amqp(&props, b"{}")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("no ce-id header"), "{error}");
 }

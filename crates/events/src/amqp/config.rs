@@ -1,6 +1,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::ContentMode;
 use crate::EventsError;
 use crate::envelope::DEFAULT_SOURCE;
 
@@ -30,6 +31,7 @@ pub struct AmqpConfig {
     pub(crate) backoff_max: Duration,
     pub(crate) source: String,
     pub(crate) name: String,
+    pub(crate) content_mode: ContentMode,
 }
 
 impl fmt::Debug for AmqpConfig {
@@ -45,6 +47,7 @@ impl fmt::Debug for AmqpConfig {
             .field("confirm_timeout", &self.confirm_timeout)
             .field("backoff", &(self.backoff_min, self.backoff_max))
             .field("name", &self.name)
+            .field("content_mode", &self.content_mode)
             .finish()
     }
 }
@@ -53,7 +56,7 @@ impl AmqpConfig {
     /// Settings for the broker at `url` (`amqp://user:password@host:port/vhost`), with
     /// the defaults: exchange `cloudrec.events` (declared durable, topic), 256
     /// messages in flight, a buffer of 10,000 events, 5 s to connect, 5 s per socket
-    /// write, 10 s per confirm, back-off from 100 ms to 10 s.
+    /// write, 10 s per confirm, back-off from 100 ms to 10 s, structured content mode.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
@@ -68,6 +71,7 @@ impl AmqpConfig {
             backoff_max: Duration::from_secs(10),
             source: DEFAULT_SOURCE.to_owned(),
             name: "amqp".to_owned(),
+            content_mode: ContentMode::Structured,
         }
     }
 
@@ -127,6 +131,14 @@ impl AmqpConfig {
     /// The sink's name in pipeline counters and gap events (default `amqp`).
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
+        self
+    }
+
+    /// How each event is laid out in its message (default
+    /// [`ContentMode::Structured`]): the whole CloudEvent JSON in the body, or
+    /// [`ContentMode::Binary`]: the attributes as `ce-` headers and `data` as the body.
+    pub fn content_mode(mut self, mode: ContentMode) -> Self {
+        self.content_mode = mode;
         self
     }
 

@@ -2,7 +2,9 @@
 //! confirms, an own reconnect loop and a bounded, shedding buffer.
 
 mod buffer;
+mod codec;
 mod config;
+mod mode;
 mod publisher;
 
 use std::collections::VecDeque;
@@ -15,6 +17,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 pub use config::{AmqpConfig, DEFAULT_EXCHANGE, DEFAULT_URL, URL_ENV};
+pub use mode::ContentMode;
 
 use self::buffer::{Buffer, Pushed};
 use crate::EventsError;
@@ -173,8 +176,11 @@ pub fn is_login_refused(error: &lapin::Error) -> bool {
 /// - A durable topic exchange (default `cloudrec.events`); routing key = the type
 ///   suffix (`session.<state>`, `error.<resolution>`, `call.attempt`, `call.retry`,
 ///   `call.failover`, `session.status`, `events.gap`).
-/// - Persistent messages, content type `application/cloudevents+json`,
-///   `message_id` = event id, `type` = event type, mandatory.
+/// - Persistent messages, `message_id` = event id, `type` = event type, mandatory;
+///   in structured [`ContentMode`] (the default) the body is the CloudEvent JSON,
+///   content type `application/cloudevents+json`; in binary mode the attributes are
+///   `ce-` headers, content type `application/json` and the body is `data`.
+///   [`CloudEvent::from_amqp`] decodes both.
 /// - Publisher confirms with at most `confirm_window` messages in flight; a nack
 ///   republishes; a returned (unroutable) message is counted, logged and kept in
 ///   [`AmqpSink::returned_ids`].

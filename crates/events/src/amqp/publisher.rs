@@ -4,20 +4,19 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
 use lapin::types::FieldTable;
 use lapin::{
-    BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ExchangeKind,
-    PublisherConfirm,
+    Channel, Confirmation, Connection, ConnectionProperties, ExchangeKind, PublisherConfirm,
 };
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::{Health, Shared};
-use crate::envelope::{CONTENT_TYPE, CloudEvent};
+use crate::envelope::CloudEvent;
 
 /// Why a connection was given up; logged, never returned to the application.
 enum Failure {
@@ -362,17 +361,7 @@ async fn publish(
     config: &super::AmqpConfig,
     event: &CloudEvent,
 ) -> Result<PublisherConfirm, Failure> {
-    let payload = event.to_json();
-    let timestamp = event
-        .time()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let properties = BasicProperties::default()
-        .with_delivery_mode(2)
-        .with_content_type(CONTENT_TYPE.into())
-        .with_message_id(event.id().into())
-        .with_type(event.event_type().into())
-        .with_timestamp(timestamp);
+    let (payload, properties) = super::codec::encode(event, config.content_mode);
     within(
         config.write_timeout,
         "a socket write",

@@ -399,7 +399,13 @@ fn the_catalog_has_every_type_once_and_priorities_match_core() {
     types.sort();
     types.dedup();
     assert_eq!(types.len(), events.len());
-    assert_eq!(events.len(), 3 + 14 + 10 + 1);
+    let calls = 3 + cloudrec_core::Resolution::ALL.len();
+    let states = events
+        .iter()
+        .filter(|e| e.kind.type_suffix().starts_with("session."))
+        .count();
+    // The calls and their failures, one per state plus the polled status, the journal.
+    assert_eq!(events.len(), calls + states + 1);
     for event in &events {
         let envelope = CloudEvent::from_event(event, "/t");
         assert_eq!(

@@ -70,10 +70,11 @@ pub trait Unknown {
     fn collect_unknown(&self, at: &str, found: &mut Vec<String>);
 
     /// The JSON paths of every unknown member, e.g.
-    /// `clientRequest.recordingConfig.futureField`; empty when there is none.
+    /// `clientRequest.recordingConfig.futureField`, sorted; empty when there is none.
     fn unknown_fields(&self) -> Vec<String> {
         let mut found = Vec::new();
         self.collect_unknown("", &mut found);
+        found.sort();
         found
     }
 }

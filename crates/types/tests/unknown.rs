@@ -47,8 +47,8 @@ fn nested_unknown_members_are_kept_and_named_by_their_path() {
     assert_eq!(
         request.unknown_fields(),
         [
-            "clientRequest.recordingConfig.unsunscribeVideoUids",
             "clientRequest.recordingConfig.transcodingConfig.layoutConfig[0].cornerRadius",
+            "clientRequest.recordingConfig.unsunscribeVideoUids",
             "clientRequest.storageConfig.newCredential",
         ]
     );
@@ -97,9 +97,9 @@ fn query_keeps_unknown_members_at_every_level() {
     assert_eq!(
         query.unknown_fields(),
         [
-            "traceId",
-            "serverResponse.recorderVersion",
             "serverResponse.fileList[0].bytes",
+            "serverResponse.recorderVersion",
+            "traceId",
         ]
     );
 }

@@ -14,16 +14,23 @@ lint: layering
     cargo clippy --workspace --all-targets -- -D warnings
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
-# The core must do no I/O: with default features it may not pull an async runtime, HTTP, TLS or AMQP.
+# The layers: the core does no I/O (no async runtime, HTTP, TLS, AMQP, not even
+# async-trait); the client awaits but, with default features, pulls no HTTP, TLS or AMQP.
 layering:
     #!/usr/bin/env bash
     set -euo pipefail
-    bad=$(cargo tree -p cloudrec-core -e normal --prefix none | awk '{print $1}' | grep -xE 'tokio|hyper|hyper-util|hyper-rustls|rustls|lapin' | sort -u || true)
+    deps() { cargo tree -p "$1" -e normal --prefix none | awk '{print $1}' | sort -u; }
+    bad=$(deps cloudrec-core | grep -xE 'async-trait|tokio|hyper|hyper-util|hyper-rustls|rustls|lapin' || true)
     if [ -n "$bad" ]; then
-        echo "cloudrec-core depends on I/O crates: $bad" >&2
+        echo "cloudrec-core depends on async or I/O crates: $bad" >&2
         exit 1
     fi
-    echo "cloudrec-core layering ok: no tokio, hyper, rustls or lapin"
+    bad=$(deps cloudrec-client | grep -xE 'hyper|hyper-util|hyper-rustls|rustls|lapin' || true)
+    if [ -n "$bad" ]; then
+        echo "cloudrec-client depends on HTTP, TLS or AMQP crates: $bad" >&2
+        exit 1
+    fi
+    echo "layering ok: cloudrec-core pulls no async-trait, tokio, hyper, rustls or lapin; cloudrec-client no hyper, rustls or lapin"
 
 # Criterion benchmarks; figures go to docs/benchmarks.md.
 bench *ARGS:

@@ -10,11 +10,12 @@
 
 use std::time::Duration;
 
-use cloudrec_core::Client;
+use cloudrec_client::Client;
+use cloudrec_client::TokioClock;
 use cloudrec_emulator::{
     DEFAULT_APP_ID, DEFAULT_CUSTOMER_ID, DEFAULT_CUSTOMER_SECRET, Emulator, EmulatorConfig,
 };
-use cloudrec_hyper::{HyperTransport, TokioClock};
+use cloudrec_hyper::HyperTransport;
 use cloudrec_types::{
     AcquireRequest, AppId, Cname, LayoutConfig, Mode, Secret, StartClientRequest, StartRequest,
     StopRequest, StorageConfig, StorageVendor, TranscodingConfig, Uid, UpdateLayoutClientRequest,

@@ -13,13 +13,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use cloudrec_core::{
-    Backoff, Client, End, Recorder, RecorderConfig, SessionConfig, SessionHandle, SessionSpec,
-};
+use cloudrec_client::{Client, Recorder, RecorderConfig, SessionHandle, SessionSpec};
+use cloudrec_client::{TokioClock, TokioSpawn};
+use cloudrec_core::{Backoff, End, SessionConfig};
 use cloudrec_emulator::{
     DEFAULT_APP_ID, DEFAULT_CUSTOMER_ID, DEFAULT_CUSTOMER_SECRET, Emulator, EmulatorConfig,
 };
-use cloudrec_hyper::{HyperTransport, TokioClock, TokioSpawn};
+use cloudrec_hyper::HyperTransport;
 use cloudrec_types::{
     AppId, Cname, Mode, Secret, StartClientRequest, StorageConfig, StorageVendor, Uid,
     UpdateLayoutClientRequest,

@@ -12,12 +12,14 @@
 
 use std::time::Duration;
 
-use cloudrec_core::{CallError, Client, Resolution, StopOutcome};
+use cloudrec_client::TokioClock;
+use cloudrec_client::{CallError, Client, StopOutcome};
+use cloudrec_core::Resolution;
 use cloudrec_emulator::{
     DEFAULT_APP_ID, DEFAULT_CUSTOMER_ID, DEFAULT_CUSTOMER_SECRET, Emulator, EmulatorConfig,
     FaultRule,
 };
-use cloudrec_hyper::{HyperTransport, TokioClock};
+use cloudrec_hyper::HyperTransport;
 use cloudrec_types::{
     AcquireRequest, AppId, Cname, Endpoint, Mode, Secret, StartClientRequest, StartRequest,
     StopRequest, StorageConfig, StorageVendor, Uid,

@@ -11,11 +11,12 @@
 
 use std::time::Duration;
 
-use cloudrec_core::Client;
+use cloudrec_client::Client;
+use cloudrec_client::TokioClock;
 use cloudrec_emulator::{
     DEFAULT_APP_ID, DEFAULT_CUSTOMER_ID, DEFAULT_CUSTOMER_SECRET, Emulator, EmulatorConfig,
 };
-use cloudrec_hyper::{HyperTransport, TokioClock};
+use cloudrec_hyper::HyperTransport;
 use cloudrec_types::{
     AcquireClientRequest, AcquireRequest, AppId, Cname, Mode, Secret, StartClientRequest,
     StartRequest, StopRequest, StorageConfig, StorageVendor, Uid, UpdateClientRequest,

@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use cloudrec_core::{Client, HttpRequest, NoEvents, StartOutcome, TaskRef, Transport};
+use cloudrec_client::TokioClock;
+use cloudrec_client::{Client, StartOutcome, Transport};
+use cloudrec_core::{HttpRequest, NoEvents, TaskRef};
 use cloudrec_emulator::{Emulator, EmulatorConfig};
-use cloudrec_hyper::{HyperTransport, TokioClock, USER_AGENT_VALUE};
+use cloudrec_hyper::{HyperTransport, USER_AGENT_VALUE};
 use cloudrec_types::{
     AcquireRequest, Cname, Endpoint, FileList, Mode, StartClientRequest, StartRequest,
     StorageConfig, StorageVendor, Uid,

@@ -4,8 +4,10 @@
 use std::time::Duration;
 
 use clap::Args;
-use cloudrec_core::{Backoff, Client, EventSink, FailoverPlan, Host, Region, RetryPolicy, Suffix};
-use cloudrec_hyper::{HyperTransport, TokioClock};
+use cloudrec_client::Client;
+use cloudrec_client::TokioClock;
+use cloudrec_core::{Backoff, EventSink, FailoverPlan, Host, Region, RetryPolicy, Suffix};
+use cloudrec_hyper::HyperTransport;
 use cloudrec_types::{AppId, Secret};
 
 use crate::exit::{Exit, Fail};

@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use cloudrec_core::{CallError, Failure, Resolution};
+use cloudrec_client::CallError;
+use cloudrec_core::{Failure, Resolution};
 
 /// The exit codes of `cloudrec`, documented in `docs/cli.md` and `cloudrec --help`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

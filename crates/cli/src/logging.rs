@@ -5,8 +5,9 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
 
 /// The crates whose logs `-v` shows.
-const CRATES: [&str; 6] = [
+const CRATES: [&str; 7] = [
     "cloudrec_core",
+    "cloudrec_client",
     "cloudrec_hyper",
     "cloudrec_events",
     "cloudrec_emulator",
@@ -15,7 +16,7 @@ const CRATES: [&str; 6] = [
 ];
 
 /// Installs the stderr logger. `RUST_LOG` (the `tracing` filter syntax, e.g.
-/// `cloudrec_core=debug`) wins over `-v`; with neither, nothing is logged.
+/// `cloudrec_client=debug`) wins over `-v`; with neither, nothing is logged.
 /// Each span is logged when it closes, with its fields (a call's endpoint, host,
 /// attempt, resource id and sid; a session's number, cname, mode and uid) and
 /// how long it took; events inside a span name the spans they are in.

@@ -4,7 +4,8 @@
 use std::io::{IsTerminal, Read};
 
 use clap::Args;
-use cloudrec_core::{NoEvents, RetryPolicy, StartOutcome, StopOutcome, TaskRef};
+use cloudrec_client::{StartOutcome, StopOutcome};
+use cloudrec_core::{NoEvents, RetryPolicy, TaskRef};
 use cloudrec_types::{
     AcquireRequest, Cname, Mode, ResourceId, Sid, StartRequest, StopRequest, Uid, Unknown,
     UpdateLayoutRequest, UpdateRequest,

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use clap::Args;
-use cloudrec_core::{RetryPolicy, SessionSpec, SessionState};
+use cloudrec_client::SessionSpec;
+use cloudrec_core::{RetryPolicy, SessionState};
 use cloudrec_events::DEFAULT_EXCHANGE;
 use cloudrec_types::{
     AcquireClientRequest, AcquireRequest, Cname, StartClientRequest, StartRequest, Uid, Validate,

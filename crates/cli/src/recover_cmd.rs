@@ -4,7 +4,8 @@
 use std::time::{Duration, SystemTime};
 
 use clap::Args;
-use cloudrec_core::{Found, IntentFound, NoEvents, RecoveryPolicy, RetryPolicy};
+use cloudrec_client::{Found, IntentFound, RecoveryPolicy};
+use cloudrec_core::{NoEvents, RetryPolicy};
 
 use crate::connection::Connection;
 use crate::exit::{Exit, Fail, describe_failure, exit_for_failure};

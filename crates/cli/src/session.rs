@@ -1,14 +1,15 @@
-//! Runs one recording session through core's `Recorder`: waits until it records,
+//! Runs one recording session through the client's `Recorder`: waits until it records,
 //! plays a script of updates, records for a while or until Ctrl-C, and stops.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use cloudrec_core::{
-    Backoff, End, EventSink, FileJournal, Recorder, RecorderConfig, Resolution, SessionConfig,
-    SessionError, SessionHandle, SessionReport, SessionSpec, SessionState, TaskRef,
+use cloudrec_client::{
+    FileJournal, Recorder, RecorderConfig, SessionError, SessionHandle, SessionReport, SessionSpec,
 };
-use cloudrec_hyper::{HyperTransport, TokioClock, TokioSpawn};
+use cloudrec_client::{TokioClock, TokioSpawn};
+use cloudrec_core::{Backoff, End, EventSink, Resolution, SessionConfig, SessionState, TaskRef};
+use cloudrec_hyper::HyperTransport;
 use cloudrec_types::{UpdateClientRequest, UpdateLayoutClientRequest};
 use tokio::sync::watch;
 

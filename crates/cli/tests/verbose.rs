@@ -65,10 +65,10 @@ fn verbose_shows_the_session_and_call_spans() {
 
 #[test]
 fn rust_log_sets_the_filter_and_quiet_is_the_default() {
-    let filtered = demo(&[], Some("cloudrec_core=debug"));
+    let filtered = demo(&[], Some("cloudrec_client=debug"));
     assert!(
         !span_lines(&filtered.stderr, "cloudrec.call", &["endpoint=\"stop\""]).is_empty(),
-        "RUST_LOG=cloudrec_core=debug shows the call spans:\n{}",
+        "RUST_LOG=cloudrec_client=debug shows the call spans:\n{}",
         filtered.stderr
     );
     let quiet = demo(&[], None);

@@ -1,7 +1,5 @@
 use std::ops::{Add, Sub};
-use std::time::{Duration, SystemTime};
-
-use async_trait::async_trait;
+use std::time::Duration;
 
 /// A point on a monotonic clock, as a duration since the clock's own origin.
 ///
@@ -42,18 +40,4 @@ impl Sub<Self> for Timestamp {
     fn sub(self, rhs: Self) -> Duration {
         self.saturating_since(rhs)
     }
-}
-
-/// The source of time for the async driver: a real clock in production
-/// (`cloudrec-hyper`'s `TokioClock`), a simulated one in tests.
-#[async_trait]
-pub trait Clock: Send + Sync {
-    /// The current point on the monotonic clock.
-    fn now(&self) -> Timestamp;
-
-    /// The current wall-clock time, used only to stamp events.
-    fn wall(&self) -> SystemTime;
-
-    /// Completes once `duration` has passed on this clock.
-    async fn sleep(&self, duration: Duration);
 }

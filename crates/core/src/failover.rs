@@ -300,7 +300,7 @@ impl FailoverPlan {
     /// The base URL of step `cursor` (the last one past the end). With
     /// [`after`](Self::after), a call walks the plan with a cursor of its
     /// own, and the plan is shared by every call without being copied.
-    pub(crate) fn at(&self, cursor: usize) -> &str {
+    pub fn at(&self, cursor: usize) -> &str {
         self.steps
             .get(cursor)
             .or_else(|| self.steps.last())
@@ -309,7 +309,7 @@ impl FailoverPlan {
 
     /// The step after `cursor` following a transport failure of `failed`, or
     /// `None` when the plan is exhausted.
-    pub(crate) fn after(&self, cursor: usize, failed: TransportErrorKind) -> Option<usize> {
+    pub fn after(&self, cursor: usize, failed: TransportErrorKind) -> Option<usize> {
         let skip_suffix = failed != TransportErrorKind::Dns;
         let mut next = cursor + 1;
         while let Some((step, _)) = self.steps.get(next) {

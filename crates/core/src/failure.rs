@@ -157,7 +157,7 @@ impl Failure {
     /// Records that this was the last failure of a call in which no host
     /// answered at all, and which hosts the call tried; only a failure without
     /// an answer keeps them.
-    pub(crate) fn with_unanswered_hosts(mut self, hosts: Vec<String>) -> Self {
+    pub fn with_unanswered_hosts(mut self, hosts: Vec<String>) -> Self {
         if let (FailureKind::NoAnswer { .. }, Some(extra)) = (self.kind, self.extra.as_deref_mut())
         {
             extra.unanswered = hosts;

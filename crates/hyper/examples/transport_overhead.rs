@@ -8,7 +8,8 @@ use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use cloudrec_core::{HttpRequest, Transport};
+use cloudrec_client::Transport;
+use cloudrec_core::HttpRequest;
 use cloudrec_hyper::HyperTransport;
 use cloudrec_types::{Endpoint, Secret};
 use http_body_util::{BodyExt as _, Full};

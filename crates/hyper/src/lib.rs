@@ -1,6 +1,6 @@
-//! The cloudrec [`Transport`](cloudrec_core::Transport) over hyper 1, hyper-util's
-//! pooled client and rustls, plus the tokio [`Clock`](cloudrec_core::Clock) and the
-//! tokio [`Spawn`](cloudrec_core::Spawn) the core's `Recorder` needs.
+//! The cloudrec [`Transport`](cloudrec_client::Transport) over hyper 1, hyper-util's
+//! pooled client and rustls. The tokio clock and executor the client needs are
+//! `cloudrec-client`'s (feature `tokio`).
 //!
 //! [`HyperTransport`] sends one request per call: HTTPS with the webpki roots (and
 //! any root CA you add), Basic auth from the customer id and secret, the JSON
@@ -31,7 +31,8 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::time::Duration;
-//! use cloudrec_core::{HttpRequest, Transport};
+//! use cloudrec_client::Transport;
+//! use cloudrec_core::HttpRequest;
 //! use cloudrec_hyper::HyperTransport;
 //! use cloudrec_types::{Endpoint, Secret};
 //!
@@ -62,24 +63,20 @@
 
 mod builder;
 mod classify;
-mod clock;
 mod connector;
 mod deadlines;
 mod error;
 mod resolver;
 mod retry_after;
 mod sent_body;
-mod spawn;
 mod target;
 mod timeouts;
 mod transport;
 
 pub use builder::{DEFAULT_MAX_RESPONSE_BODY, HyperTransportBuilder};
-pub use clock::TokioClock;
 pub use error::BuildError;
 pub use resolver::{
     DEFAULT_REFRESH, LOOKUP_TIMEOUT, Lookup, RefreshingResolver, ResolveError, SystemLookup,
 };
-pub use spawn::TokioSpawn;
 pub use timeouts::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, MIN_STOP_TIMEOUT};
 pub use transport::{HyperTransport, JSON_CONTENT_TYPE, USER_AGENT_VALUE};

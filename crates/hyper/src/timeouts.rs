@@ -4,8 +4,8 @@ use cloudrec_types::Endpoint;
 
 /// The shortest request timeout `stop` may have: a synchronous stop waits for the
 /// upload and may take 20 s before the service answers. The same bound as the
-/// client's ([`cloudrec_core::Timeouts::MIN_STOP`]).
-pub const MIN_STOP_TIMEOUT: Duration = cloudrec_core::Timeouts::MIN_STOP;
+/// client's ([`cloudrec_client::Timeouts::MIN_STOP`]).
+pub const MIN_STOP_TIMEOUT: Duration = cloudrec_client::Timeouts::MIN_STOP;
 
 /// The default request timeout of every endpoint except `stop`.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);

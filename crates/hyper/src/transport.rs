@@ -5,9 +5,8 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use cloudrec_core::{
-    Delivery, HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind,
-};
+use cloudrec_client::Transport;
+use cloudrec_core::{Delivery, HttpRequest, HttpResponse, TransportError, TransportErrorKind};
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, DATE, RETRY_AFTER, USER_AGENT};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use http_body_util::{BodyExt as _, Limited};

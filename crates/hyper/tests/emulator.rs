@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use cloudrec_core::{Delivery, HttpRequest, Transport, TransportErrorKind};
+use cloudrec_client::Transport;
+use cloudrec_core::{Delivery, HttpRequest, TransportErrorKind};
 use cloudrec_emulator::{
     DEFAULT_APP_ID, DEFAULT_CUSTOMER_ID, DEFAULT_CUSTOMER_SECRET, Emulator, EmulatorConfig,
     FaultRule,

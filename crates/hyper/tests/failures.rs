@@ -5,7 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use cloudrec_core::{Delivery, Transport, TransportError, TransportErrorKind};
+use cloudrec_client::Transport;
+use cloudrec_core::{Delivery, TransportError, TransportErrorKind};
 use cloudrec_hyper::HyperTransport;
 use cloudrec_types::{Endpoint, Secret};
 use common::{Behaviour, CUSTOMER_ID, CUSTOMER_SECRET, request, response, start, transport};

@@ -3,7 +3,7 @@
 mod common;
 
 use base64::Engine as _;
-use cloudrec_core::Transport;
+use cloudrec_client::Transport;
 use cloudrec_hyper::{JSON_CONTENT_TYPE, USER_AGENT_VALUE};
 use cloudrec_types::Endpoint;
 use common::{Behaviour, CUSTOMER_ID, CUSTOMER_SECRET, request, response, start, transport};

@@ -8,7 +8,7 @@ use std::io;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
-use cloudrec_core::Transport;
+use cloudrec_client::Transport;
 use cloudrec_hyper::HyperTransport;
 use cloudrec_types::{Endpoint, Secret};
 use common::{

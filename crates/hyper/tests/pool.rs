@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use cloudrec_core::{HttpRequest, Transport};
+use cloudrec_client::Transport;
+use cloudrec_core::HttpRequest;
 use cloudrec_hyper::HyperTransport;
 use cloudrec_types::{Endpoint, Secret};
 use http_body_util::Full;

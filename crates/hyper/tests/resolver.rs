@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use cloudrec_core::{Delivery, Transport, TransportErrorKind};
+use cloudrec_client::Transport;
+use cloudrec_core::{Delivery, TransportErrorKind};
 use cloudrec_hyper::{HyperTransport, Lookup, RefreshingResolver, ResolveError};
 use cloudrec_types::{Endpoint, Secret};
 use common::{Behaviour, CUSTOMER_ID, CUSTOMER_SECRET, request, response, start};

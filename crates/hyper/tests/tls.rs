@@ -4,7 +4,8 @@ mod common;
 
 use std::time::Duration;
 
-use cloudrec_core::{Delivery, Transport, TransportErrorKind};
+use cloudrec_client::Transport;
+use cloudrec_core::{Delivery, TransportErrorKind};
 use cloudrec_hyper::HyperTransport;
 use cloudrec_types::{Endpoint, Secret};
 use common::{

@@ -2,7 +2,7 @@
 //!
 //! A [`Session`] takes call answers, the current time and a jitter number, and
 //! returns the next [`Action`]: acquire, start, query, stop, wait, or done. It
-//! reads no clock and sends nothing; the async [`Recorder`](crate::Recorder)
+//! reads no clock and sends nothing; the async `Recorder` of `cloudrec-client`
 //! (or a test) performs the actions. Every state change is a [`Transition`].
 
 mod config;

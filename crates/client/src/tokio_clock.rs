@@ -1,7 +1,9 @@
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use cloudrec_core::{Clock, Timestamp};
+use cloudrec_core::Timestamp;
+
+use crate::Clock;
 use tokio::time::Instant;
 
 /// The real [`Clock`] for the async client: monotonic time since the clock was

@@ -11,7 +11,6 @@ mod error;
 mod outcome;
 mod path;
 mod probe;
-mod task;
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -28,14 +27,13 @@ use tracing::Instrument;
 pub use builder::{ClientBuilder, ClientConfigError, Timeouts};
 pub use error::CallError;
 pub use outcome::{StartOutcome, StopOutcome};
-pub use task::TaskRef;
 
 use about::About;
 
 use crate::jitter::JitterSource;
 use crate::{
     Clock, Event, EventKind, EventSink, FailoverPlan, Failure, GiveUpReason, HttpRequest, Next,
-    Permit, RateLimiter, Resolution, RetryPolicy, Subject, Timestamp, Transport,
+    Permit, RateLimiter, Resolution, RetryPolicy, Subject, TaskRef, Timestamp, Transport,
     TransportErrorKind, classify_transport, decode,
 };
 

@@ -5,12 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use cloudrec_core::testing::{EventLog, FakeService, Fault, Sim, SimClock, Trigger};
-use cloudrec_core::{
-    Client, Clock, End, Entry, EventKind, Found, Journal, JournalError, LeakPolicy, Ledger,
-    MemoryJournal, Recorder, RecorderConfig, Recovered, RecoveryPolicy, SessionConfig, SessionSpec,
-    SessionState, Spawn, StopMode,
+use cloudrec_client::testing::{EventLog, FakeService, Fault, Sim, SimClock, Trigger};
+use cloudrec_client::{
+    Client, Clock, Entry, Found, Journal, JournalError, LeakPolicy, Ledger, MemoryJournal,
+    Recorder, RecorderConfig, Recovered, RecoveryPolicy, SessionSpec, Spawn,
 };
+use cloudrec_core::{End, EventKind, SessionConfig, SessionState, StopMode};
 use cloudrec_types::{
     AppId, Cname, Endpoint, MixedVideoLayout, Mode, StartClientRequest, StorageConfig,
     StorageVendor, Uid, UpdateClientRequest, UpdateLayoutClientRequest,

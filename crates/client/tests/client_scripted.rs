@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use cloudrec_core::testing::{EventLog, Sim, SimClock};
+use cloudrec_client::testing::{EventLog, Sim, SimClock};
+use cloudrec_client::{CallError, Client, StartOutcome, StopOutcome, Transport};
 use cloudrec_core::{
-    CallError, Client, Delivery, HttpRequest, HttpResponse, Resolution, StartOutcome, StopOutcome,
-    TaskRef, Transport, TransportError, TransportErrorKind,
+    Delivery, HttpRequest, HttpResponse, Resolution, TaskRef, TransportError, TransportErrorKind,
 };
 use cloudrec_types::{
     AcquireRequest, AppId, Cname, Endpoint, Mode, QueryResponse, ResourceId, Sid,

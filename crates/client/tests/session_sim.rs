@@ -9,10 +9,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cloudrec_core::testing::{FakeService, Fault, Sim, Trigger};
+use cloudrec_client::testing::{FakeService, Fault, Sim, Trigger};
+use cloudrec_client::{Client, Clock, Recorder, RecorderConfig, SessionReport, SessionSpec, Spawn};
 use cloudrec_core::{
-    Client, Clock, ConflictPolicy, End, LostPolicy, NoEvents, Recorder, RecorderConfig, Resolution,
-    SessionConfig, SessionReport, SessionSpec, Spawn, StatusTable, StopMode,
+    ConflictPolicy, End, LostPolicy, NoEvents, Resolution, SessionConfig, StatusTable, StopMode,
 };
 use cloudrec_types::{
     AppId, Cname, Endpoint, Mode, StartClientRequest, StorageConfig, StorageVendor, Uid,

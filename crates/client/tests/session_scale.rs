@@ -19,10 +19,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cloudrec_core::testing::{FakeService, Sim};
+use cloudrec_client::testing::{FakeService, Sim};
+use cloudrec_client::{Client, Recorder, RecorderConfig, SessionSpec, Spawn};
 use cloudrec_core::{
-    Action, Answer, Client, Input, NoEvents, Polled, Recorder, RecorderConfig, Session,
-    SessionConfig, SessionSpec, SessionState, Spawn, Started, Timestamp,
+    Action, Answer, Input, NoEvents, Polled, Session, SessionConfig, SessionState, Started,
+    Timestamp,
 };
 use cloudrec_types::{
     AppId, Cname, Endpoint, Mode, RecordingStatus, ResourceId, Sid, StartClientRequest,

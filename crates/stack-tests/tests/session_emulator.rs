@@ -15,13 +15,17 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use cloudrec_client::{
+    Client, FileJournal, Journal, MemoryJournal, Recorder, RecorderConfig, RecoveryPolicy,
+    SessionReport, SessionSpec, Timeouts,
+};
+use cloudrec_client::{TokioClock, TokioSpawn};
 use cloudrec_core::{
-    Backoff, Client, End, FileJournal, Journal, MemoryJournal, NoEvents, Recorder, RecorderConfig,
-    RecoveryPolicy, Resolution, RetryPolicy, SessionConfig, SessionReport, SessionSpec,
-    SessionState, StatusTable, TaskRef, Timeouts,
+    Backoff, End, NoEvents, Resolution, RetryPolicy, SessionConfig, SessionState, StatusTable,
+    TaskRef,
 };
 use cloudrec_emulator::{Emulator, EmulatorConfig, FaultAction, FaultRule};
-use cloudrec_hyper::{HyperTransport, TokioClock, TokioSpawn};
+use cloudrec_hyper::HyperTransport;
 use cloudrec_types::{
     Cname, Endpoint, MixedVideoLayout, Mode, StartClientRequest, StorageConfig, StorageVendor, Uid,
     UpdateLayoutClientRequest,

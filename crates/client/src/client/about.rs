@@ -3,7 +3,7 @@ use std::sync::Arc;
 use cloudrec_types::{AppId, Cname, Mode, ResourceId, Uid};
 
 use crate::Subject;
-use crate::client::TaskRef;
+use crate::TaskRef;
 
 /// Who a call is about, borrowed from the call's arguments: it names the call's
 /// tracing span and, only when the event sink takes events, their [`Subject`].

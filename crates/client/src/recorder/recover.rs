@@ -296,7 +296,7 @@ where
                         now
                     }
                 };
-                let window = self.inner.config.session.recovery_window;
+                let window = self.inner.config.session.recovery_window();
                 match missing_verdict(since, now, window) {
                     Verdict::Recovering { remaining } => Found::Recovering { since, remaining },
                     Verdict::Gone => {

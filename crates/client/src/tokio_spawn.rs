@@ -1,9 +1,9 @@
-//! The tokio [`Spawn`] the core's `Recorder` runs its session supervisors with.
+//! The tokio [`Spawn`] the `Recorder` runs its session supervisors with.
 
 use std::future::Future;
 use std::pin::Pin;
 
-use cloudrec_core::Spawn;
+use crate::Spawn;
 
 /// Runs the `Recorder`'s supervisors on the current tokio runtime
 /// (`Recorder::new(client, Arc::new(TokioSpawn), config)`).

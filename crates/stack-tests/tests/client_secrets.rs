@@ -7,9 +7,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
-use cloudrec_core::{Client, NoEvents, StartOutcome};
+use cloudrec_client::TokioClock;
+use cloudrec_client::{Client, StartOutcome};
+use cloudrec_core::NoEvents;
 use cloudrec_emulator::{Emulator, EmulatorConfig, FaultRule};
-use cloudrec_hyper::{HyperTransport, TokioClock};
+use cloudrec_hyper::HyperTransport;
 use cloudrec_types::{
     AcquireRequest, Cname, Endpoint, Mode, Secret, StartClientRequest, StartRequest, StopRequest,
     StorageConfig, StorageVendor, Uid, UpdateClientRequest, UpdateRequest,

@@ -6,12 +6,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cloudrec_core::{
-    Backoff, CallError, Client, Event, EventSink, Resolution, RetryPolicy, StartOutcome,
-    StopOutcome, TaskRef,
-};
+use cloudrec_client::TokioClock;
+use cloudrec_client::{CallError, Client, StartOutcome, StopOutcome};
+use cloudrec_core::{Backoff, Event, EventSink, Resolution, RetryPolicy, TaskRef};
 use cloudrec_emulator::{Emulator, EmulatorConfig, FaultRule};
-use cloudrec_hyper::{HyperTransport, TokioClock};
+use cloudrec_hyper::HyperTransport;
 use cloudrec_types::{
     AcquireClientRequest, AcquireRequest, AvFileType, Cname, Endpoint, LayoutConfig, Mode, Secret,
     StartClientRequest, StartRequest, StopClientRequest, StopRequest, StorageConfig, StorageVendor,
@@ -241,7 +240,7 @@ struct Row {
 }
 
 fn documented_rows() -> Vec<Row> {
-    let table = include_str!("../data/status-codes.tsv");
+    let table = cloudrec_core::STATUS_TABLE_TSV;
     table
         .lines()
         .skip(1)

@@ -211,10 +211,10 @@ impl FaultRule {
     }
 
     /// A notice rule with `action` for the NCS notices of `event_type` (all
-    /// notices for `None`).
+    /// notices for `None`, which sets `ncs`).
     pub fn notice(event_type: Option<i64>, action: FaultAction) -> Self {
         Self {
-            ncs: true,
+            ncs: event_type.is_none(),
             event_type,
             ..Self::new(None, action)
         }

@@ -146,6 +146,12 @@ impl EmulatorConfig {
         Ok(config)
     }
 
+    /// Checks the values as [`Emulator::start`](crate::Emulator::start) does,
+    /// without starting anything: ranges, fault rules, and the NCS URL and secret.
+    pub fn validate(&self) -> Result<(), EmulatorError> {
+        self.check()
+    }
+
     /// Checks the ranges of the values.
     pub(crate) fn check(&self) -> Result<(), EmulatorError> {
         if !(0.001..=1e9).contains(&self.time_scale) {

@@ -59,6 +59,16 @@ impl Task {
         }
     }
 
+    /// A status update (3) to `status` at `at`.
+    fn status_notice(&mut self, status: u8, at: i64) -> Event {
+        self.ncs.status = Some(status);
+        let mut details = json!({"status": status});
+        if self.mode != Mode::Web {
+            details["recordingMode"] = json!(u8::from(self.mode != Mode::Individual));
+        }
+        self.event(3, SERVICE, at, details)
+    }
+
     /// The file list of a notice (query's `fileList`, or the web recorder's).
     fn notice_files(&self, at: EmuTime, seen: &Seen<'_>) -> Value {
         let response = self.server_response(at, seen.timing, seen.clock, None);
@@ -99,16 +109,20 @@ impl Task {
                 self.event(40, RECORDER, at, json!({"status": 0}))
             };
             events.push(started);
+            // What the task reported at its start: status 0, and an RTMP push connecting.
+            let status = self.status_notice(0, at);
+            events.push(status);
+            if let Some(url) = self.rtmp_url.clone() {
+                self.ncs.rtmp = Some((url.clone(), "connecting"));
+                let details = json!({"rtmpUrl": url, "status": "connecting"});
+                events.push(self.event(100, WEB_RECORDER, at, details));
+            }
         }
         if self.ended.is_none() {
             let status = self.status(seen.now, seen.timing);
             if self.ncs.status != Some(status) {
-                self.ncs.status = Some(status);
-                let mut details = json!({"status": status});
-                if !web {
-                    details["recordingMode"] = json!(u8::from(self.mode != Mode::Individual));
-                }
-                events.push(self.event(3, SERVICE, now_ms, details));
+                let notice = self.status_notice(status, now_ms);
+                events.push(notice);
             }
             if !web {
                 match self.active_since {

@@ -204,9 +204,9 @@ fn demo_script(scale: f64) -> Vec<Step> {
     });
     vec![
         Step::Wait(scaled(Duration::from_secs(30), scale)),
-        Step::UpdateLayout(layout),
+        Step::UpdateLayout(Box::new(layout)),
         Step::Wait(scaled(Duration::from_secs(30), scale)),
-        Step::Update(subscriptions),
+        Step::Update(Box::new(subscriptions)),
         Step::Wait(scaled(Duration::from_secs(30), scale)),
     ]
 }

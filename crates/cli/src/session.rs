@@ -109,9 +109,9 @@ pub(crate) enum Step {
     /// Keep recording this long.
     Wait(Duration),
     /// Replace the mix layout.
-    UpdateLayout(UpdateLayoutClientRequest),
+    UpdateLayout(Box<UpdateLayoutClientRequest>),
     /// Change subscriptions (or other update settings).
-    Update(UpdateClientRequest),
+    Update(Box<UpdateClientRequest>),
 }
 
 /// How a session ended, for the summary and the exit code.
@@ -185,12 +185,12 @@ pub(crate) async fn run<E: EventSink + 'static>(
             Step::Wait(length) => wait(&handle, length, &mut stop).await,
             Step::UpdateLayout(request) => {
                 send(&handle, timing, &mut stop, |h| {
-                    h.update_layout(request.clone())
+                    h.update_layout((*request).clone())
                 })
                 .await
             }
             Step::Update(request) => {
-                send(&handle, timing, &mut stop, |h| h.update(request.clone())).await
+                send(&handle, timing, &mut stop, |h| h.update((*request).clone())).await
             }
         };
         match waited {

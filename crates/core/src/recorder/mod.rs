@@ -220,8 +220,11 @@ pub struct ShutdownReport {
 pub(crate) enum Command {
     Stop,
     HandleDropped,
-    Update(UpdateClientRequest, Sender<Result<(), SessionError>>),
-    UpdateLayout(UpdateLayoutClientRequest, Sender<Result<(), SessionError>>),
+    Update(Box<UpdateClientRequest>, Sender<Result<(), SessionError>>),
+    UpdateLayout(
+        Box<UpdateLayoutClientRequest>,
+        Sender<Result<(), SessionError>>,
+    ),
 }
 
 struct Entry {
@@ -526,7 +529,7 @@ impl SessionHandle {
     pub async fn update(&self, request: UpdateClientRequest) -> Result<(), SessionError> {
         let (reply, answer) = mailbox();
         self.commands
-            .send(Command::Update(request, reply))
+            .send(Command::Update(Box::new(request), reply))
             .map_err(|_| SessionError::Ended)?;
         answer.recv().await.unwrap_or(Err(SessionError::Ended))
     }
@@ -539,7 +542,7 @@ impl SessionHandle {
     ) -> Result<(), SessionError> {
         let (reply, answer) = mailbox();
         self.commands
-            .send(Command::UpdateLayout(request, reply))
+            .send(Command::UpdateLayout(Box::new(request), reply))
             .map_err(|_| SessionError::Ended)?;
         answer.recv().await.unwrap_or(Err(SessionError::Ended))
     }

@@ -258,7 +258,7 @@ where
             Command::Update(body, reply) => {
                 let result = match self.running_task() {
                     Some(task) => {
-                        let request = UpdateRequest::new(task.cname.clone(), task.uid, body);
+                        let request = UpdateRequest::new(task.cname.clone(), task.uid, *body);
                         self.inner
                             .client
                             .update(&task, &request)
@@ -273,7 +273,7 @@ where
             Command::UpdateLayout(body, reply) => {
                 let result = match self.running_task() {
                     Some(task) => {
-                        let request = UpdateLayoutRequest::new(task.cname.clone(), task.uid, body);
+                        let request = UpdateLayoutRequest::new(task.cname.clone(), task.uid, *body);
                         self.inner
                             .client
                             .update_layout(&task, &request)

@@ -348,7 +348,7 @@ async fn a_recovery_window_notifies_a_failover() {
         TaskSelector::Sid(task.sid.clone()),
         Duration::from_secs(3600),
     );
-    assert_eq!(picked, [task.sid.clone()]);
+    assert_eq!(picked.as_slice(), std::slice::from_ref(&task.sid));
     let got = receiver.wait_for(&task.sid, 12).await;
     let failover = got.iter().find(|r| r.event_type() == 12).unwrap();
     let failover: Value = serde_json::from_slice(&failover.body).unwrap();

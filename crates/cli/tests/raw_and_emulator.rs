@@ -77,8 +77,11 @@ fn call(base_url: &str, args: &[&str], body: Option<&str>) -> Run {
         .env("CLOUDREC_BASE_URL", base_url)
         .args(args);
     if let Some(body) = body {
+        // One file per call: the tests run in parallel in one process.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let path = std::env::temp_dir().join(format!(
-            "cloudrec-cli-raw-{}-{}.json",
+            "cloudrec-cli-raw-{}-{n}-{}.json",
             std::process::id(),
             args[0]
         ));

@@ -273,10 +273,8 @@ impl Outbox {
             }
             Some(FaultAction::BadSignature) => {
                 bump(&self.counters.bad_signatures);
-                key_of_other_secret = Some(Secret::new(format!(
-                    "not-the-secret-{}",
-                    self.secret.expose().len()
-                )));
+                // Longer than the secret, so never the secret itself.
+                key_of_other_secret = Some(Secret::new(format!("{}-wrong", self.secret.expose())));
             }
             _ => {}
         }

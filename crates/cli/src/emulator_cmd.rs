@@ -49,6 +49,22 @@ pub(crate) struct EmulatorArgs {
     /// The most bytes the request log holds (oldest entries dropped first).
     #[arg(long, default_value_t = 8 << 20)]
     request_log_bytes: usize,
+    /// POST signed NCS notices about the tasks to this http:// URL (needs --ncs-secret).
+    #[arg(long)]
+    ncs_url: Option<String>,
+    /// The secret the NCS notices are signed with (never printed).
+    #[arg(long, env = "CLOUDREC_NCS_SECRET", hide_env_values = true)]
+    ncs_secret: Option<String>,
+}
+
+/// The NCS URL as printed: without user info, query or fragment, which may hold
+/// credentials.
+fn shown_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    format!("{scheme}://{host}{path}")
 }
 
 /// A positive number of seconds given to `flag`, or the error naming it.
@@ -100,8 +116,46 @@ pub(crate) async fn run(args: &EmulatorArgs) -> Result<Exit, Fail> {
     if args.max_connections == 0 {
         return Err(Fail::input("invalid --max-connections 0: give at least 1"));
     }
+    let (ncs_url, ncs_secret) = match (&args.ncs_url, &args.ncs_secret) {
+        (None, None) => (None, None),
+        (Some(_), None) => {
+            return Err(Fail::input(
+                "--ncs-url needs --ncs-secret (or CLOUDREC_NCS_SECRET): notices are signed with it",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(Fail::input(
+                "--ncs-secret needs --ncs-url: the http:// URL to send the notices to",
+            ));
+        }
+        (Some(_), Some(secret)) if secret.is_empty() => {
+            return Err(Fail::input("invalid --ncs-secret: give a non-empty secret"));
+        }
+        (Some(url), Some(secret)) => {
+            let check = EmulatorConfig {
+                ncs_url: Some(url.clone()),
+                ncs_secret: Some(Secret::new(secret.clone())),
+                ..EmulatorConfig::default()
+            };
+            check
+                .validate()
+                .map_err(|error| Fail::input(format!("invalid --ncs-url: {error}")))?;
+            (Some(url.clone()), Some(Secret::new(secret.clone())))
+        }
+    };
+    let ncs_line = ncs_url.as_deref().map_or_else(
+        || "off".to_owned(),
+        |url| {
+            format!(
+                "on, POST to {} (signed; the secret is not shown)",
+                shown_url(url)
+            )
+        },
+    );
     let config = EmulatorConfig {
         app_id,
+        ncs_url,
+        ncs_secret,
         customer_id: args.customer_id.clone(),
         customer_secret: Secret::new(secret.clone()),
         time_scale: args.time_scale,
@@ -137,8 +191,9 @@ pub(crate) async fn run(args: &EmulatorArgs) -> Result<Exit, Fail> {
     println!("  customer secret: {secret}");
     println!("  fault rules:     {fault_count}");
     println!("  strict fields:   {}", args.strict_fields);
+    println!("  ncs notices:     {ncs_line}");
     println!(
-        "  admin api:       {base_url}/_emulator/tasks, /_emulator/faults, /_emulator/requests, /_emulator/connections"
+        "  admin api:       {base_url}/_emulator/tasks, /_emulator/faults, /_emulator/requests, /_emulator/connections, /_emulator/ncs"
     );
     println!(
         "use it with: export CLOUDREC_BASE_URL={base_url} CLOUDREC_APP_ID={} CLOUDREC_CUSTOMER_ID={} CLOUDREC_CUSTOMER_SECRET=...",

@@ -77,8 +77,11 @@ fn call(base_url: &str, args: &[&str], body: Option<&str>) -> Run {
         .env("CLOUDREC_BASE_URL", base_url)
         .args(args);
     if let Some(body) = body {
+        // One file per call: the tests run in parallel in one process.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let path = std::env::temp_dir().join(format!(
-            "cloudrec-cli-raw-{}-{}.json",
+            "cloudrec-cli-raw-{}-{n}-{}.json",
             std::process::id(),
             args[0]
         ));
@@ -328,4 +331,170 @@ fn raw_calls_send_the_fields_cloudrec_does_not_know_and_warn() {
         );
     }
     interrupt(child);
+}
+
+/// One request an NCS receiver got: its headers (lower-case names) and body.
+type Posted = (Vec<(String, String)>, Vec<u8>);
+
+/// A minimal HTTP/1.1 receiver on a loopback port that answers every request
+/// 200 and hands them over; returns its URL.
+fn ncs_receiver() -> (String, mpsc::Receiver<Posted>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/ncs", listener.local_addr().unwrap());
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut writer = stream;
+                loop {
+                    let mut headers = Vec::new();
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let header = line.trim_end();
+                        if header.is_empty() {
+                            break;
+                        }
+                        if let Some((name, value)) = header.split_once(':') {
+                            headers
+                                .push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+                        }
+                    }
+                    let length = headers
+                        .iter()
+                        .find(|(name, _)| name == "content-length")
+                        .and_then(|(_, value)| value.parse().ok())
+                        .unwrap_or(0);
+                    let mut body = vec![0; length];
+                    if std::io::Read::read_exact(&mut reader, &mut body).is_err() {
+                        return;
+                    }
+                    let _ = tx.send((headers, body));
+                    if writer
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn the_emulator_posts_signed_ncs_notices_and_never_prints_the_secret() {
+    const NCS_SECRET: &str = "cli-ncs-SECRET";
+    let (url, posted) = ncs_receiver();
+    let (child, base_url, lines) = emulator(&[
+        "--app-id",
+        APP_ID,
+        "--customer-id",
+        "tester",
+        "--customer-secret",
+        SECRET,
+        "--ncs-url",
+        &url,
+        "--ncs-secret",
+        NCS_SECRET,
+    ]);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("ncs notices:     on") && l.contains(&url)),
+        "{lines:?}"
+    );
+    assert!(!lines.iter().any(|l| l.contains(NCS_SECRET)), "{lines:?}");
+
+    let body = r#"{"cname":"ncs-room","uid":"4321","clientRequest":{}}"#;
+    let acquired = json(&call(&base_url, &["acquire", "--mode", "mix"], Some(body)));
+    let resource_id = acquired["resourceId"].as_str().unwrap().to_owned();
+    let start = r#"{"cname":"ncs-room","uid":"4321","clientRequest":{
+        "recordingConfig":{"channelType":0},
+        "recordingFileConfig":{"avFileType":["hls"]},
+        "storageConfig":{"vendor":1,"region":0,"bucket":"b","accessKey":"ak","secretKey":"sk"}}}"#;
+    let started = json(&call(
+        &base_url,
+        &["start", "--resource-id", &resource_id, "--mode", "mix"],
+        Some(start),
+    ));
+    let sid = started["sid"].as_str().unwrap().to_owned();
+
+    // The first notices: recorder started, then the status update, both signed.
+    let secret = cloudrec_types::Secret::new(NCS_SECRET);
+    let mut types = Vec::new();
+    while types.len() < 2 {
+        let (headers, body) = posted.recv_timeout(LIMIT).expect("a notice arrives");
+        assert_eq!(
+            cloudrec_types::ncs::verify(headers.iter().map(|(n, v)| (n, v)), &body, &secret),
+            Ok(cloudrec_types::ncs::SignatureHeader::V2)
+        );
+        assert!(
+            headers
+                .iter()
+                .any(|(n, v)| n == "content-type" && v == "application/json")
+        );
+        let notice: cloudrec_types::ncs::Notification = serde_json::from_slice(&body).unwrap();
+        assert_eq!(notice.sid(), Some(sid.as_str()));
+        types.push(notice.event_type().code());
+    }
+    assert_eq!(types, [40, 3]);
+    interrupt(child);
+}
+
+#[test]
+fn bad_ncs_flags_exit_3_naming_the_flag() {
+    for (args, needle) in [
+        (&["--ncs-url", "http://127.0.0.1:9/ncs"][..], "--ncs-secret"),
+        (&["--ncs-secret", "flag-ncs-SECRET"][..], "--ncs-url"),
+        (
+            &[
+                "--ncs-url",
+                "https://h/ncs",
+                "--ncs-secret",
+                "flag-ncs-SECRET",
+            ][..],
+            "--ncs-url",
+        ),
+        (
+            &[
+                "--ncs-url",
+                "ftp://h/ncs",
+                "--ncs-secret",
+                "flag-ncs-SECRET",
+            ][..],
+            "--ncs-url",
+        ),
+        (
+            &["--ncs-url", "http://h/ncs", "--ncs-secret", ""][..],
+            "--ncs-secret",
+        ),
+    ] {
+        let mut command = cloudrec();
+        command
+            .args(["emulator", "--listen", "127.0.0.1:0"])
+            .args(args);
+        let result = run(command, LIMIT);
+        assert_eq!(result.code, Some(3), "{args:?}: {}", result.all());
+        assert!(
+            result.stderr.contains(needle),
+            "{args:?}: {}",
+            result.stderr
+        );
+        assert!(
+            !result.all().contains("flag-ncs-SECRET"),
+            "{}",
+            result.all()
+        );
+    }
 }

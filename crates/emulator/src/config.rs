@@ -90,6 +90,12 @@ pub struct EmulatorConfig {
     pub strict_fields: bool,
     /// Fault rules installed at start.
     pub faults: Vec<FaultRule>,
+    /// Where to POST signed NCS notices about the tasks (an `http://` URL); none
+    /// are sent when absent. Needs [`EmulatorConfig::ncs_secret`].
+    pub ncs_url: Option<String>,
+    /// The secret the NCS notices are signed with (`Agora-Signature` and
+    /// `Agora-Signature-V2`); hidden in `Debug`, never printed.
+    pub ncs_secret: Option<Secret>,
 }
 
 fn seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
@@ -122,6 +128,8 @@ impl Default for EmulatorConfig {
             max_connections: 1024,
             strict_fields: false,
             faults: Vec::new(),
+            ncs_url: None,
+            ncs_secret: None,
         }
     }
 }
@@ -136,6 +144,12 @@ impl EmulatorConfig {
             })?;
         config.check()?;
         Ok(config)
+    }
+
+    /// Checks the values as [`Emulator::start`](crate::Emulator::start) does,
+    /// without starting anything: ranges, fault rules, and the NCS URL and secret.
+    pub fn validate(&self) -> Result<(), EmulatorError> {
+        self.check()
     }
 
     /// Checks the ranges of the values.
@@ -163,6 +177,27 @@ impl EmulatorConfig {
         }
         for rule in &self.faults {
             rule.check()?;
+        }
+        match (&self.ncs_url, &self.ncs_secret) {
+            (None, None) => {}
+            (Some(url), Some(secret)) => {
+                crate::ncs::parse_url(url)?;
+                if secret.is_empty() {
+                    return Err(EmulatorError::InvalidConfig(
+                        "ncs_secret must not be empty: notices are signed with it".to_owned(),
+                    ));
+                }
+            }
+            (Some(_), None) => {
+                return Err(EmulatorError::InvalidConfig(
+                    "ncs_url needs ncs_secret: notices are signed with it".to_owned(),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(EmulatorError::InvalidConfig(
+                    "ncs_secret needs ncs_url: the URL to send notices to".to_owned(),
+                ));
+            }
         }
         Ok(())
     }

@@ -17,12 +17,27 @@ use crate::error::{EmulatorError, JsonError};
 /// {"endpoint": "query", "sid": "…", "nth": 2, "times": 1,
 ///  "action": {"kind": "respond", "status": 404, "body": {"code": 404, "reason": "failed to find worker"}}}
 /// ```
+///
+/// A rule with `"ncs": true` or an `event_type` is a notice rule: it matches the
+/// NCS notices the emulator sends (by `event_type`, `sid`, `cname`, counted by
+/// `nth`, `times` and `probability` alike) instead of requests, and its action
+/// is `drop`, `duplicate`, `delay`, `reorder` or `bad_signature`:
+///
+/// ```json
+/// {"event_type": 40, "times": 1, "action": {"kind": "drop"}}
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultRule {
     /// The endpoint to match; absent matches every endpoint (and `GET /v1/ncs/ip`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<Endpoint>,
+    /// Match NCS notices instead of requests (implied by `event_type`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ncs: bool,
+    /// Match only NCS notices of this `eventType` (makes the rule a notice rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<i64>,
     /// Match only calls about the task with this sid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
@@ -86,6 +101,31 @@ pub enum FaultAction {
         /// Emulator seconds.
         seconds: f64,
     },
+    /// Notice rules only: do not send the notice (counted as dropped).
+    Drop,
+    /// Notice rules only: send the notice twice, the same body and `noticeId`.
+    Duplicate,
+    /// Notice rules only: hold the notice back and send it right after the next
+    /// notice (or after 2 s of real time if no other notice comes).
+    Reorder,
+    /// Notice rules only: send the notice with both signature headers made with
+    /// another secret, so they do not verify.
+    BadSignature,
+}
+
+impl FaultAction {
+    /// Whether the action applies to NCS notices only.
+    const fn notice_only(&self) -> bool {
+        matches!(
+            self,
+            Self::Drop | Self::Duplicate | Self::Reorder | Self::BadSignature
+        )
+    }
+
+    /// Whether the action applies to NCS notices (`delay` applies to both).
+    const fn for_notices(&self) -> bool {
+        self.notice_only() || matches!(self, Self::Delay { .. })
+    }
 }
 
 impl FaultRule {
@@ -93,6 +133,8 @@ impl FaultRule {
     pub fn new(endpoint: Option<Endpoint>, action: FaultAction) -> Self {
         Self {
             endpoint,
+            ncs: false,
+            event_type: None,
             sid: None,
             cname: None,
             nth: None,
@@ -168,6 +210,21 @@ impl FaultRule {
         Self::new(endpoint, FaultAction::RecoveryWindow { seconds })
     }
 
+    /// A notice rule with `action` for the NCS notices of `event_type` (all
+    /// notices for `None`, which sets `ncs`).
+    pub fn notice(event_type: Option<i64>, action: FaultAction) -> Self {
+        Self {
+            ncs: event_type.is_none(),
+            event_type,
+            ..Self::new(None, action)
+        }
+    }
+
+    /// Whether the rule matches NCS notices rather than requests.
+    pub const fn is_notice_rule(&self) -> bool {
+        self.ncs || self.event_type.is_some()
+    }
+
     /// Only calls about the task with this sid.
     #[must_use]
     pub fn for_sid(mut self, sid: impl Into<String>) -> Self {
@@ -236,6 +293,27 @@ impl FaultRule {
                 "fault nth counts from 1".to_owned(),
             ));
         }
+        if self.is_notice_rule() {
+            if self.endpoint.is_some() {
+                return Err(EmulatorError::InvalidConfig(
+                    "a notice rule (ncs or event_type) matches NCS notices: drop its endpoint"
+                        .to_owned(),
+                ));
+            }
+            if !self.action.for_notices() {
+                return Err(EmulatorError::InvalidConfig(
+                    "a notice rule (ncs or event_type) takes the action drop, duplicate, delay, \
+                     reorder or bad_signature"
+                        .to_owned(),
+                ));
+            }
+        } else if self.action.notice_only() {
+            return Err(EmulatorError::InvalidConfig(
+                "drop, duplicate, reorder and bad_signature act on NCS notices: add \"ncs\": true \
+                 or an \"event_type\" to the rule"
+                    .to_owned(),
+            ));
+        }
         match &self.action {
             FaultAction::Respond { status, .. } if !(100..=999).contains(status) => {
                 Err(EmulatorError::InvalidConfig(format!(
@@ -256,6 +334,8 @@ impl FaultRule {
 
 /// What a request looks like to the fault matcher.
 pub(crate) struct CallInfo<'a> {
+    /// The notice's `eventType` when this is an NCS notice, `None` for a request.
+    pub(crate) notice: Option<i64>,
     pub(crate) endpoint: Option<Endpoint>,
     pub(crate) sid: Option<&'a str>,
     pub(crate) cname: Option<&'a str>,
@@ -283,6 +363,12 @@ impl ActiveRule {
     /// Counts the call if it matches, and says whether the rule fires.
     pub(crate) fn fires(&mut self, call: &CallInfo<'_>) -> bool {
         let rule = &self.rule;
+        if rule.is_notice_rule() != call.notice.is_some() {
+            return false;
+        }
+        if rule.event_type.is_some() && rule.event_type != call.notice {
+            return false;
+        }
         if rule.endpoint.is_some() && rule.endpoint != call.endpoint {
             return false;
         }
@@ -315,6 +401,7 @@ mod tests {
 
     fn call(endpoint: Endpoint) -> CallInfo<'static> {
         CallInfo {
+            notice: None,
             endpoint: Some(endpoint),
             sid: Some("s1"),
             cname: Some("room"),

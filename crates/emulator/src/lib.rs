@@ -14,8 +14,15 @@
 //! and body of the status table, delays, hung requests, closed connections and
 //! high-availability recovery windows.
 //!
-//! It does not record media, talk to Agora or storage, send NCS notifications, or
-//! speak TLS; it listens on loopback addresses for tests on one machine.
+//! With [`EmulatorConfig::ncs_url`] and [`EmulatorConfig::ncs_secret`] it also
+//! POSTs signed NCS notices about its tasks (recorder started, status updates,
+//! slice start, file infos, failover, uploaded, web recorder and RTMP events,
+//! session exit) from a background task, with a 10 s timeout and up to 3
+//! attempts; [`Emulator::ncs_stats`] counts them, and notice [`FaultRule`]s
+//! drop, duplicate, delay, reorder or wrongly sign them.
+//!
+//! It does not record media, talk to Agora or storage, or speak TLS; it listens
+//! on loopback addresses for tests on one machine.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), cloudrec_emulator::EmulatorError> {
@@ -52,6 +59,7 @@
 //! | `GET /_emulator/requests?after=N&limit=M` | | one [`RequestLogPage`] |
 //! | `GET /_emulator/requests/stats` | | the [`RequestLogStats`] |
 //! | `GET /_emulator/connections` | | the [`ConnectionStats`] |
+//! | `GET /_emulator/ncs` | | the [`NcsStats`] of the NCS notices |
 //! | `GET /_emulator/faults` | | the installed [`FaultRule`]s |
 //! | `POST /_emulator/faults` | a rule or an array of rules | adds them after the others |
 //! | `DELETE /_emulator/faults` | | removes every rule |
@@ -64,6 +72,7 @@ mod config;
 mod connection;
 mod error;
 mod fault;
+mod ncs;
 mod server;
 mod state;
 mod validate;
@@ -82,6 +91,7 @@ pub use config::{DEFAULT_APP_ID, DEFAULT_CUSTOMER_ID, DEFAULT_CUSTOMER_SECRET, E
 pub use connection::ConnectionStats;
 pub use error::{EmulatorError, JsonError};
 pub use fault::{FaultAction, FaultRule};
+pub use ncs::NcsStats;
 pub use state::{RequestLogPage, RequestLogStats, RequestRecord, TaskSelector, TaskView};
 
 use connection::{Activity, Watched};
@@ -95,7 +105,12 @@ pub struct Emulator {
     local_addr: SocketAddr,
     stop: watch::Sender<bool>,
     accept: Option<JoinHandle<()>>,
+    /// The NCS timer and delivery tasks, when notices are on.
+    ncs: Option<(JoinHandle<()>, JoinHandle<()>)>,
 }
+
+/// How long [`Emulator::shutdown`] lets queued NCS notices go out.
+const NCS_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 impl std::fmt::Debug for Emulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -120,16 +135,39 @@ impl Emulator {
             let _guard = runtime.enter();
             TcpListener::from_std(listener).map_err(bind)?
         };
-        let shared = Arc::new(Shared::new(State::new(config)));
+        let ncs_target = match (&config.ncs_url, &config.ncs_secret) {
+            (Some(url), Some(secret)) => Some((ncs::parse_url(url)?, secret.clone())),
+            _ => None,
+        };
+        let counters = Arc::new(ncs::Counters::new(ncs_target.is_some()));
+        let mut state = State::new(config);
+        let mut ncs_rx = None;
+        if let Some((uri, secret)) = ncs_target {
+            let (outbox, rx) = ncs::Outbox::new(secret, Arc::clone(&counters));
+            state.ncs = Some(outbox);
+            ncs_rx = Some((uri, rx));
+        }
+        let shared = Arc::new(Shared::new(state, Arc::clone(&counters)));
         let (stop, stopped) = watch::channel(false);
+        let ncs = ncs_rx.map(|(uri, rx)| {
+            let delivery = runtime.spawn(ncs::deliver(uri, rx, counters));
+            let ticker = runtime.spawn(ncs_ticker(Arc::clone(&shared), stop.subscribe()));
+            (ticker, delivery)
+        });
         let accept = runtime.spawn(accept_loop(listener, Arc::clone(&shared), stopped));
-        tracing::info!(%local_addr, "cloud recording emulator listening");
+        tracing::info!(%local_addr, ncs = ncs.is_some(), "cloud recording emulator listening");
         Ok(Self {
             shared,
             local_addr,
             stop,
             accept: Some(accept),
+            ncs,
         })
+    }
+
+    /// How many NCS notices were made, sent, failed and faulted so far.
+    pub fn ncs_stats(&self) -> NcsStats {
+        self.shared.ncs.stats()
     }
 
     /// The address the server listens on.
@@ -143,10 +181,27 @@ impl Emulator {
     }
 
     /// Stops accepting, closes every connection and waits until the server ended.
+    ///
+    /// With NCS on, the notices queued by then are still delivered, for at most
+    /// 5 s; those left count as pending in [`Emulator::ncs_stats`].
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         if let Some(accept) = self.accept.take() {
             let _ = accept.await;
+        }
+        if let Some((ticker, delivery)) = self.ncs.take() {
+            let _ = ticker.await;
+            // Closing the queue lets the delivery task send what is left and end.
+            self.shared.lock().ncs = None;
+            let abort = delivery.abort_handle();
+            if tokio::time::timeout(NCS_SHUTDOWN_GRACE, delivery)
+                .await
+                .is_err()
+            {
+                abort.abort();
+                let left = self.shared.ncs.stats().pending;
+                tracing::warn!(left, "NCS notices not delivered before shutdown");
+            }
         }
     }
 
@@ -217,6 +272,21 @@ impl Drop for Emulator {
         let _ = self.stop.send(true);
         if let Some(accept) = self.accept.take() {
             accept.abort();
+        }
+        if let Some((ticker, delivery)) = self.ncs.take() {
+            ticker.abort();
+            delivery.abort();
+        }
+    }
+}
+
+/// Looks for time-driven task events (status steps, slices, idle exit, upload)
+/// every [`ncs::TICK`] until the emulator stops.
+async fn ncs_ticker(shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => break,
+            () = tokio::time::sleep(ncs::TICK) => shared.lock().observe_ncs(),
         }
     }
 }

@@ -26,10 +26,12 @@ pub(crate) struct Shared {
     hang_limit: Duration,
     pub(crate) limits: Limits,
     pub(crate) connections: Arc<Counters>,
+    /// The NCS counters (also held by the outbox and the delivery task).
+    pub(crate) ncs: Arc<crate::ncs::Counters>,
 }
 
 impl Shared {
-    pub(crate) fn new(state: State) -> Self {
+    pub(crate) fn new(state: State, ncs: Arc<crate::ncs::Counters>) -> Self {
         let config = &state.config;
         let hang_limit = config.hang_limit;
         let limits = Limits {
@@ -42,6 +44,7 @@ impl Shared {
             hang_limit,
             limits,
             connections: Arc::default(),
+            ncs,
         }
     }
 
@@ -267,6 +270,11 @@ pub(crate) async fn handle(
             tokio::time::sleep(Duration::from_millis(ms)).await;
             "delay"
         }
+        // Notice actions never fire on requests (the matcher keeps them apart).
+        FaultAction::Drop
+        | FaultAction::Duplicate
+        | FaultAction::Reorder
+        | FaultAction::BadSignature => "notice_fault",
         FaultAction::RecoveryWindow { seconds } => {
             let length = Duration::try_from_secs_f64(seconds).unwrap_or(Duration::ZERO);
             match sid {
@@ -326,8 +334,19 @@ fn is_json_content_type(parts: &http::request::Parts) -> bool {
     })
 }
 
-/// The gateway checks (auth, App ID, rate), then the endpoint itself.
+/// Handles the call, then queues the NCS notices of what it changed.
 fn dispatch(state: &mut State, call: &Call<'_>, recovery_for_new_task: Option<Duration>) -> Reply {
+    let reply = dispatch_call(state, call, recovery_for_new_task);
+    state.observe_ncs();
+    reply
+}
+
+/// The gateway checks (auth, App ID, rate), then the endpoint itself.
+fn dispatch_call(
+    state: &mut State,
+    call: &Call<'_>,
+    recovery_for_new_task: Option<Duration>,
+) -> Reply {
     if *call.route == Route::Unknown {
         return Reply::gateway(404, "no Route matched with those values");
     }
@@ -450,6 +469,7 @@ fn admin(
             }
             Some(Err(message)) => admin_error(400, &message),
         },
+        ("GET", "ncs") => json_response(200, &json!(shared.ncs.stats())),
         ("GET", "connections") => json_response(200, &json!(shared.connection_stats())),
         ("GET", "requests/stats") => json_response(200, &json!(shared.lock().request_log_stats())),
         ("GET", "faults") => json_response(200, &json!(shared.lock().faults())),

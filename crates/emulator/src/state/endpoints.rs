@@ -164,6 +164,7 @@ impl State {
             updates: 0,
             layout_updates: 0,
             query_cache: None,
+            ncs: super::NoticeTrack::default(),
         };
         if *mode == Mode::Web {
             if !onhold {

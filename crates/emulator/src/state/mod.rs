@@ -3,6 +3,7 @@
 mod endpoints;
 mod files;
 mod gateway;
+mod notices;
 mod reply;
 mod request_log;
 mod task;
@@ -17,6 +18,7 @@ use crate::config::EmulatorConfig;
 use crate::fault::{ActiveRule, CallInfo, FaultAction, FaultRule};
 
 use gateway::{Bucket, basic_authorization};
+pub(crate) use notices::NoticeTrack;
 pub(crate) use reply::Reply;
 use request_log::RequestLog;
 pub use request_log::{RequestLogPage, RequestLogStats, RequestRecord};
@@ -45,6 +47,8 @@ pub(crate) struct State {
     bucket: Bucket,
     /// The `Authorization` value of the configured credentials.
     expected_auth: String,
+    /// Where NCS notices go, when `ncs_url` is set.
+    pub(crate) ncs: Option<crate::ncs::Outbox>,
 }
 
 /// What the fault matcher decided for a call.
@@ -75,6 +79,7 @@ impl State {
                 last: Instant::now(),
             },
             expected_auth,
+            ncs: None,
         }
     }
 
@@ -119,6 +124,7 @@ impl State {
             .and_then(|sid| self.tasks.get(sid))
             .map(|task| task.cname.clone());
         let call = CallInfo {
+            notice: None,
             endpoint,
             sid,
             cname: body_cname.or(task_cname.as_deref()),

@@ -88,6 +88,8 @@ pub(super) struct Task {
     pub(super) updates: u32,
     pub(super) layout_updates: u32,
     pub(super) query_cache: Option<(QueryKey, Bytes)>,
+    /// What NCS notices the task has produced.
+    pub(super) ncs: super::NoticeTrack,
 }
 
 /// Everything a query answer depends on besides the task's fixed fields.

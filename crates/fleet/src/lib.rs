@@ -1,0 +1,26 @@
+//! cloudrec-fleet: several cloudrec processes acting as one recorder.
+//!
+//! This first layer is the PostgreSQL session store, [`PgStore`]: one row per
+//! recording session, owned by one worker at a time through a lease measured
+//! on the database's clock, and fenced by an epoch that every claim increments.
+//!
+//! - [`PgStore::claim`] takes unowned or expired sessions with
+//!   `FOR UPDATE SKIP LOCKED`, so two workers never get the same session;
+//! - [`PgStore::renew`] renews every lease of a worker in one statement;
+//! - [`PgStore::write`] succeeds only with the current epoch and owner, and
+//!   otherwise answers [`StoreError::Fenced`];
+//! - [`PgStore::release`] hands a worker's sessions over and wakes the others
+//!   (`NOTIFY`), who wait on [`PgStore::listen`].
+//!
+//! `docs/fleet.md` describes the model and what is not built yet.
+
+mod error;
+mod redact;
+mod schema;
+mod store;
+
+pub use error::{Fenced, StoreError};
+pub use store::{
+    Claimed, Lease, NewSession, PgStore, RELEASED_CHANNEL, Released, ReleasedListener, SessionRow,
+    SessionUpdate, TERMINAL_STATES,
+};

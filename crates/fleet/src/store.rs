@@ -5,7 +5,7 @@ use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
-use sqlx::{Executor, Row};
+use sqlx::{Connection, Executor, PgConnection, Row};
 use uuid::Uuid;
 
 use crate::error::{Fenced, StoreError};
@@ -222,6 +222,12 @@ impl PgStore {
         };
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| connect_error(format!("not a valid PostgreSQL URL: {e}")))?;
+        // One direct connection first: its error names the cause (refused,
+        // unknown host, authentication), where the pool would only time out.
+        let probe = PgConnection::connect_with(&options)
+            .await
+            .map_err(|e| connect_error(e.to_string()))?;
+        let _ = probe.close().await;
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))

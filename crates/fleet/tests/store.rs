@@ -1,0 +1,309 @@
+//! The session store against a real PostgreSQL (the one `.ci/run` starts).
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use cloudrec_fleet::{NewSession, PgStore, SessionUpdate, StoreError};
+use common::TestDb;
+use uuid::Uuid;
+
+const LONG: Duration = Duration::from_secs(60);
+
+fn new_session(n: usize) -> NewSession {
+    NewSession {
+        app_id: "app".to_owned(),
+        mode: "mix".to_owned(),
+        cname: format!("room-{n}"),
+        uid: "527841".to_owned(),
+        resource_id: None,
+        sid: None,
+        state: "acquired".to_owned(),
+        snapshot: serde_json::json!({ "phase": "acquired", "n": n }),
+    }
+}
+
+async fn store(db: &TestDb) -> PgStore {
+    PgStore::connect(&db.url)
+        .await
+        .unwrap_or_else(|e| panic!("connect: {e}"))
+}
+
+/// `n` sessions created by `owner` with `lease`.
+async fn create_many(store: &PgStore, owner: &str, lease: Duration, n: usize) -> Vec<Uuid> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let row = store.create(owner, lease, &new_session(i)).await.unwrap();
+        assert_eq!(row.epoch, 1);
+        assert_eq!(row.owner.as_deref(), Some(owner));
+        assert!(row.lease_until.is_some());
+        ids.push(row.id);
+    }
+    ids
+}
+
+#[tokio::test]
+async fn migrations_run_twice_and_concurrently() {
+    let db = TestDb::new().await;
+    let first = store(&db).await;
+    let second = store(&db).await;
+    let connect = |url: String| tokio::spawn(async move { PgStore::connect(&url).await });
+    let (a, b) = tokio::join!(connect(db.url.clone()), connect(db.url.clone()));
+    a.unwrap().unwrap();
+    b.unwrap().unwrap();
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM cloudrec_store_migrations")
+        .fetch_one(second.pool())
+        .await
+        .unwrap();
+    assert_eq!(applied, 1);
+    let row = first.create("w", LONG, &new_session(0)).await.unwrap();
+    assert_eq!(second.get(row.id).await.unwrap(), Some(row.clone()));
+    assert_eq!(row.id.get_version_num(), 7);
+}
+
+#[tokio::test]
+async fn concurrent_claims_never_share_a_session() {
+    let db = TestDb::new().await;
+    let store = store(&db).await;
+    let ids: HashSet<Uuid> = create_many(&store, "creator", LONG, 50)
+        .await
+        .into_iter()
+        .collect();
+    assert_eq!(store.release("creator").await.unwrap(), 50);
+
+    let claimer = |worker: &'static str| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut got = Vec::new();
+            loop {
+                let batch = store.claim(worker, LONG, 3).await.unwrap();
+                if batch.is_empty() {
+                    return got;
+                }
+                for row in batch {
+                    assert_eq!(row.owner.as_deref(), Some(worker));
+                    assert_eq!(row.epoch, 2, "release keeps epoch 1, the claim makes it 2");
+                    got.push(row.id);
+                }
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    let (a, b) = tokio::join!(claimer("a"), claimer("b"));
+    let (a, b): (HashSet<Uuid>, HashSet<Uuid>) = (
+        a.unwrap().into_iter().collect(),
+        b.unwrap().into_iter().collect(),
+    );
+    assert!(
+        a.is_disjoint(&b),
+        "claimed twice: {:?}",
+        a.intersection(&b).collect::<Vec<_>>()
+    );
+    assert_eq!(a.union(&b).copied().collect::<HashSet<_>>(), ids);
+    assert!(store.claim("c", LONG, 100).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn expired_lease_is_claimed_and_old_owner_is_fenced() {
+    let db = TestDb::new().await;
+    let store = store(&db).await;
+    let old = store
+        .create("a", Duration::from_secs(1), &new_session(0))
+        .await
+        .unwrap();
+    assert!(
+        store.claim("b", LONG, 10).await.unwrap().is_empty(),
+        "the lease still runs"
+    );
+
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let claimed = store.claim("b", LONG, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].id, old.id);
+    assert_eq!(claimed[0].epoch, old.epoch + 1);
+    assert_eq!(claimed[0].owner.as_deref(), Some("b"));
+
+    let update = SessionUpdate {
+        state: "running".to_owned(),
+        snapshot: serde_json::json!({ "phase": "running" }),
+        resource_id: Some("r1".to_owned()),
+        sid: Some("s1".to_owned()),
+    };
+    let refused = store
+        .write("a", old.id, old.epoch, &update)
+        .await
+        .unwrap_err();
+    let StoreError::Fenced(fenced) = &refused else {
+        panic!("expected Fenced, got {refused}");
+    };
+    assert_eq!(fenced.current_epoch, Some(2));
+    assert_eq!(fenced.current_owner.as_deref(), Some("b"));
+    let message = refused.to_string();
+    assert!(message.starts_with("not yours:"), "{message}");
+    assert!(
+        message.contains("epoch 2") && message.contains("another worker, b"),
+        "{message}"
+    );
+    // The old owner, even with the new epoch, is not the owner.
+    assert!(matches!(
+        store.write("a", old.id, 2, &update).await,
+        Err(StoreError::Fenced(_))
+    ));
+    assert!(store.renew("a", LONG).await.unwrap().is_empty());
+
+    store.write("b", old.id, 2, &update).await.unwrap();
+    let row = store.get(old.id).await.unwrap().unwrap();
+    assert_eq!(row.state, "running");
+    assert_eq!(row.snapshot, update.snapshot);
+    assert_eq!(row.sid.as_deref(), Some("s1"));
+    assert_eq!(row.resource_id.as_deref(), Some("r1"));
+    assert_eq!(row.epoch, 2);
+}
+
+/// Renewal is one `UPDATE ... RETURNING` per call, whatever the number of
+/// sessions (see `PgStore::renew`); this test checks what it renews.
+#[tokio::test]
+async fn renew_extends_exactly_the_owned_leases() {
+    let db = TestDb::new().await;
+    let store = store(&db).await;
+    let short = Duration::from_secs(5);
+    let mine: HashSet<Uuid> = create_many(&store, "a", short, 3)
+        .await
+        .into_iter()
+        .collect();
+    let theirs = create_many(&store, "b", short, 2).await;
+    let ended = store.create("a", short, &new_session(9)).await.unwrap();
+    let stopped = SessionUpdate {
+        state: "stopped".to_owned(),
+        snapshot: serde_json::json!({}),
+        resource_id: None,
+        sid: None,
+    };
+    store
+        .write("a", ended.id, ended.epoch, &stopped)
+        .await
+        .unwrap();
+
+    let renewed = store.renew("a", LONG).await.unwrap();
+    let renewed_ids: HashSet<Uuid> = renewed.iter().map(|lease| lease.id).collect();
+    assert_eq!(renewed_ids, mine);
+    assert!(renewed.iter().all(|lease| lease.epoch == 1));
+
+    let extended: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM cloudrec_sessions \
+         WHERE owner = 'a' AND lease_until > now() + interval '50 seconds'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(extended, 3);
+    let untouched: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM cloudrec_sessions \
+         WHERE id = ANY($1) AND lease_until <= now() + interval '5 seconds'",
+    )
+    .bind(&theirs)
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(untouched, 2);
+    assert!(store.renew("nobody", LONG).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn release_hands_over_at_once_and_notifies() {
+    let db = TestDb::new().await;
+    let store = store(&db).await;
+    let mut listener = store.listen().await.unwrap();
+    let ids: HashSet<Uuid> = create_many(&store, "a", LONG, 5)
+        .await
+        .into_iter()
+        .collect();
+    assert!(store.claim("b", LONG, 10).await.unwrap().is_empty());
+
+    assert_eq!(store.release("a").await.unwrap(), 5);
+    let released = tokio::time::timeout(Duration::from_secs(10), listener.recv())
+        .await
+        .expect("no notification within 10 s")
+        .unwrap();
+    assert_eq!(released.worker, "a");
+
+    let claimed = store.claim("b", LONG, 10).await.unwrap();
+    assert_eq!(
+        claimed.iter().map(|row| row.id).collect::<HashSet<_>>(),
+        ids
+    );
+    assert!(claimed.iter().all(|row| row.epoch == 2));
+    assert!(store.renew("a", LONG).await.unwrap().is_empty());
+    assert_eq!(store.release("a").await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn connect_errors_hide_the_password() {
+    let secret = "pw-Secret-42";
+    for url in [
+        format!("postgres://alice:{secret}@127.0.0.1:1/nothing"),
+        format!("postgres://alice:{secret}@127.0.0.1:notaport/nothing"),
+        format!("postgres://alice@127.0.0.1:1/nothing?password={secret}"),
+    ] {
+        let error = PgStore::connect(&url).await.unwrap_err();
+        let (shown, debug) = (error.to_string(), format!("{error:?}"));
+        assert!(
+            !shown.contains(secret) && !debug.contains(secret),
+            "{shown} / {debug}"
+        );
+        assert!(
+            shown.contains("cannot connect") && shown.contains("***"),
+            "{shown}"
+        );
+    }
+
+    // Trust authentication accepts any password: the store's Debug must hide it.
+    let db = TestDb::new().await;
+    let with_password = db
+        .url
+        .replacen("://postgres@", &format!("://postgres:{secret}@"), 1);
+    if with_password != db.url {
+        let store = PgStore::connect(&with_password).await.unwrap();
+        let debug = format!("{store:?}");
+        assert!(!debug.contains(secret) && debug.contains("***"), "{debug}");
+    }
+}
+
+#[tokio::test]
+async fn get_and_list_page_through_sessions() {
+    let db = TestDb::new().await;
+    let store = store(&db).await;
+    let ids = create_many(&store, "a", LONG, 5).await;
+    assert_eq!(store.get(Uuid::now_v7()).await.unwrap(), None);
+
+    let first = store.list(None, 2, None).await.unwrap();
+    let second = store
+        .list(None, 2, first.last().map(|row| row.id))
+        .await
+        .unwrap();
+    let third = store
+        .list(None, 2, second.last().map(|row| row.id))
+        .await
+        .unwrap();
+    let paged: Vec<Uuid> = first
+        .iter()
+        .chain(&second)
+        .chain(&third)
+        .map(|row| row.id)
+        .collect();
+    assert_eq!(paged, ids, "UUID v7 ids list in creation order");
+
+    let update = SessionUpdate {
+        state: "running".to_owned(),
+        snapshot: serde_json::json!({}),
+        resource_id: None,
+        sid: None,
+    };
+    store.write("a", ids[3], 1, &update).await.unwrap();
+    let running = store.list(Some("running"), 10, None).await.unwrap();
+    assert_eq!(
+        running.iter().map(|row| row.id).collect::<Vec<_>>(),
+        vec![ids[3]]
+    );
+}

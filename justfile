@@ -2,7 +2,8 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-# Run every test of the workspace (unit, integration, doc). Needs RabbitMQ on 127.0.0.1:5672.
+# Run every test of the workspace (unit, integration, doc). Needs RabbitMQ on 127.0.0.1:5672
+# and PostgreSQL on 127.0.0.1:5432 (the fleet store tests).
 test:
     cargo test --workspace
     cargo test -p cloudrec-types --features ncs

@@ -45,13 +45,18 @@ async fn create_many(store: &PgStore, owner: &str, lease: Duration, n: usize) ->
 
 #[tokio::test]
 async fn migrations_run_twice_and_concurrently() {
+    // Concurrently on a fresh database: both migrate, one waits for the other.
+    let fresh = TestDb::new().await;
+    let connect = |url: String| tokio::spawn(async move { PgStore::connect(&url).await });
+    let (a, b) = tokio::join!(connect(fresh.url.clone()), connect(fresh.url.clone()));
+    a.unwrap().unwrap();
+    b.unwrap().unwrap();
+    drop(fresh);
+
+    // Twice in a row.
     let db = TestDb::new().await;
     let first = store(&db).await;
     let second = store(&db).await;
-    let connect = |url: String| tokio::spawn(async move { PgStore::connect(&url).await });
-    let (a, b) = tokio::join!(connect(db.url.clone()), connect(db.url.clone()));
-    a.unwrap().unwrap();
-    b.unwrap().unwrap();
     let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM cloudrec_store_migrations")
         .fetch_one(second.pool())
         .await

@@ -12,13 +12,19 @@
 //! - [`PgStore::release`] hands a worker's sessions over and wakes the others
 //!   (`NOTIFY`), who wait on [`PgStore::listen`].
 //!
+//! The second is [`RedisBudget`]: the request budget of an App ID shared by
+//! several processes through Redis, so that together they never send more than
+//! the App ID's rate in any one-second window.
+//!
 //! `docs/fleet.md` describes the model and what is not built yet.
 
+mod budget;
 mod error;
 mod redact;
 mod schema;
 mod store;
 
+pub use budget::{BudgetError, BudgetPermit, RedisBudget};
 pub use error::{Fenced, StoreError};
 pub use store::{
     Claimed, Lease, NewSession, PgStore, RELEASED_CHANNEL, Released, ReleasedListener, SessionRow,

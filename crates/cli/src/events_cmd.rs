@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use cloudrec_events::{CloudEvent, DEFAULT_EXCHANGE, DEFAULT_URL, is_login_refused};
+use cloudrec_types::redact;
 use futures_util::StreamExt;
 use lapin::options::{
     BasicConsumeOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
@@ -56,9 +57,9 @@ async fn tail(args: &TailArgs) -> Result<Exit, Fail> {
         .amqp_url
         .clone()
         .unwrap_or_else(|| DEFAULT_URL.to_owned());
-    let shown = redact(&url);
+    let shown = redact::url(&url);
     let broker = |what: &str, error: lapin::Error| {
-        let detail = scrub(&error.to_string(), &url);
+        let detail = redact::text(&error.to_string(), &url);
         if is_login_refused(&error) {
             return Fail::new(
                 Exit::Credentials,
@@ -151,11 +152,11 @@ async fn subscribe(
         .await
         .map_err(|e| {
             if is_precondition_failed(&e) {
-                let detail = scrub(&e.to_string(), url);
+                let detail = redact::text(&e.to_string(), url);
                 Fail::input(format!(
                     "exchange {} at {} exists with another type than topic, or other settings than durable ({detail}): give another --exchange, or delete it if nothing else uses it (`rabbitmqadmin delete exchange name={}` or the management UI)",
                     args.exchange,
-                    redact(url),
+                    redact::url(url),
                     args.exchange
                 ))
             } else {
@@ -215,32 +216,4 @@ fn line(event: &CloudEvent, routing_key: &str) -> String {
         event.subject().unwrap_or("-"),
         serde_json::to_string(event.data()).unwrap_or_default()
     )
-}
-
-/// The URL with its password masked.
-pub(crate) fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    match rest.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
-}
-
-/// `text` with the URL's password replaced, should a library quote it.
-fn scrub(text: &str, url: &str) -> String {
-    let password = url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.rsplit_once('@'))
-        .and_then(|(userinfo, _)| userinfo.split_once(':'))
-        .map(|(_, password)| password)
-        .filter(|password| !password.is_empty());
-    match password {
-        Some(password) => text.replace(password, "***"),
-        None => text.to_owned(),
-    }
 }

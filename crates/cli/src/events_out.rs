@@ -6,8 +6,8 @@ use std::time::Duration;
 use clap::ValueEnum;
 use cloudrec_events::{AmqpConfig, AmqpSink, ContentMode, Health, Pipeline};
 
-use crate::events_cmd::redact;
 use crate::exit::{Exit, Fail};
+use cloudrec_types::redact;
 
 /// How long a command waits for its first connection to the broker before it
 /// goes on (events wait in the buffer meanwhile).
@@ -128,7 +128,7 @@ impl EventsOut {
             inner: Some(Amqp {
                 pipeline,
                 sink,
-                shown: redact(url),
+                shown: redact::url(url),
                 exchange: exchange.to_owned(),
             }),
         })

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-use crate::redact::{redact_text, redact_url};
+use cloudrec_types::redact::{text as redact_text, url as redact_url};
 
 /// The window the service counts requests in.
 const WINDOW: Duration = Duration::from_secs(1);

@@ -20,7 +20,6 @@
 
 mod budget;
 mod error;
-mod redact;
 mod schema;
 mod store;
 

@@ -9,8 +9,8 @@ use sqlx::{Connection, Executor, PgConnection, Row};
 use uuid::Uuid;
 
 use crate::error::{Fenced, StoreError};
-use crate::redact::{redact_text, redact_url};
 use crate::schema::{MIGRATION_LOCK, MIGRATIONS, VERSIONS_TABLE};
+use cloudrec_types::redact::{text as redact_text, url as redact_url};
 
 /// The states in which a session has ended: it is never claimed or renewed
 /// again. They are the wire names of cloudrec-core's terminal `SessionState`s.

@@ -55,6 +55,7 @@ mod lenient;
 mod mode;
 pub mod ncs;
 pub mod query;
+pub mod redact;
 mod rules;
 mod secret;
 pub mod start;

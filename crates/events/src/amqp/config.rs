@@ -2,6 +2,8 @@ use std::fmt;
 use std::time::Duration;
 
 use super::ContentMode;
+use cloudrec_types::redact;
+
 use crate::EventsError;
 use crate::envelope::DEFAULT_SOURCE;
 
@@ -37,7 +39,7 @@ pub struct AmqpConfig {
 impl fmt::Debug for AmqpConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AmqpConfig")
-            .field("url", &redact_url(&self.url))
+            .field("url", &redact::url(&self.url))
             .field("exchange", &self.exchange)
             .field("declare_exchange", &self.declare_exchange)
             .field("confirm_window", &self.confirm_window)
@@ -162,20 +164,6 @@ impl AmqpConfig {
     }
 }
 
-/// The URL with any password replaced by `***`.
-pub(crate) fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let Some((userinfo, host)) = rest.rsplit_once('@') else {
-        return url.to_owned();
-    };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,7 +174,7 @@ mod tests {
         let text = format!("{config:?}");
         assert!(!text.contains("hunter2"), "{text}");
         assert!(text.contains("amqp://bob:***@broker:5672/%2f"), "{text}");
-        assert_eq!(redact_url("amqp://host/%2f"), "amqp://host/%2f");
+        assert_eq!(redact::url("amqp://host/%2f"), "amqp://host/%2f");
     }
 
     #[test]

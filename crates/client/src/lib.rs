@@ -57,6 +57,7 @@ mod clock;
 mod jitter;
 mod journal;
 mod recorder;
+pub mod store;
 #[cfg(feature = "test-util")]
 pub mod testing;
 #[cfg(feature = "tokio")]

@@ -19,12 +19,11 @@
 //! `docs/fleet.md` describes the model and what is not built yet.
 
 mod budget;
-mod error;
 mod schema;
 mod store;
 
 pub use budget::{BudgetError, BudgetPermit, RedisBudget};
-pub use error::{Fenced, StoreError};
+pub use cloudrec_client::store::{Fenced, StoreError};
 pub use store::{
     Claimed, Lease, NewSession, PgStore, RELEASED_CHANNEL, Released, ReleasedListener, SessionRow,
     SessionUpdate, TERMINAL_STATES,

@@ -8,8 +8,8 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow}
 use sqlx::{Connection, Executor, PgConnection, Row};
 use uuid::Uuid;
 
-use crate::error::{Fenced, StoreError};
 use crate::schema::{MIGRATION_LOCK, MIGRATIONS, VERSIONS_TABLE};
+use cloudrec_client::store::{Fenced, StoreError};
 use cloudrec_types::redact::{text as redact_text, url as redact_url};
 
 /// The states in which a session has ended: it is never claimed or renewed

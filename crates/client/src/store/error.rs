@@ -1,4 +1,4 @@
-//! The errors of the session store.
+//! Why a session store operation failed, and the refusal of a write that is not the writer's.
 
 use uuid::Uuid;
 
@@ -8,10 +8,10 @@ use uuid::Uuid;
 pub enum StoreError {
     /// The database could not be reached or refused the connection.
     #[error(
-        "cannot connect to the session store at {url}: {detail}; check that PostgreSQL runs there and accepts this user"
+        "cannot connect to the session store at {url}: {detail}; check that the database runs there and accepts this user"
     )]
     Connect {
-        /// The database URL, its password replaced by `***`.
+        /// Where the store is (a database URL with its password replaced by `***`, or a file path).
         url: String,
         /// The cause, its password replaced by `***`.
         detail: String,
@@ -19,7 +19,7 @@ pub enum StoreError {
     /// Creating or upgrading the tables failed.
     #[error("migrating the session store at {url} failed at step {step}: {detail}")]
     Migrate {
-        /// The database URL, its password replaced by `***`.
+        /// Where the store is (a database URL with its password replaced by `***`, or a file path).
         url: String,
         /// The migration step that failed.
         step: &'static str,

@@ -1,0 +1,85 @@
+//! Where sessions live when they must outlive the process that supervises them:
+//! the [`SessionStore`] interface, beside the [`Journal`](crate::Journal).
+//!
+//! A journal belongs to one process; a store is shared by every worker of a
+//! fleet (PostgreSQL) or kept in one file by a single node (SQLite). Both
+//! implementations are in `cloudrec-fleet`. Each session has one owner at a
+//! time, through a lease measured on the store's clock, and an epoch that
+//! every claim increments: a write that carries an old epoch is refused
+//! ([`Fenced`]), so a worker that lost a session can never act on it.
+
+mod error;
+mod row;
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+pub use error::{Fenced, StoreError};
+pub use row::{Created, Idempotency, Lease, ListQuery, NewSession, SessionRow, SessionUpdate};
+
+/// The states in which a session has ended: it is never claimed or renewed
+/// again. They are the wire names of cloudrec-core's terminal `SessionState`s.
+pub const TERMINAL_STATES: [&str; 4] = ["stopped", "stopped_no_data", "failed", "lost"];
+
+/// The longest lease a store accepts.
+pub const MAX_LEASE: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// A shared, durable table of recording sessions with leases and fencing.
+///
+/// Every method is one transaction. Leases are measured on the store's own
+/// clock, never compared across workers' clocks.
+#[async_trait]
+pub trait SessionStore: Send + Sync + fmt::Debug {
+    /// Answers when the store can be reached (for readiness checks).
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Stores a new session owned by `worker` with a lease of `lease` and
+    /// epoch 1. If `new` carries an idempotency key already used on its App ID,
+    /// nothing is stored and the answer is the earlier session
+    /// ([`Created::existing`] is `true`), for the caller to compare hashes.
+    async fn create(
+        &self,
+        worker: &str,
+        lease: Duration,
+        new: &NewSession,
+    ) -> Result<Created, StoreError>;
+
+    /// Takes up to `limit` sessions that have not ended and have no owner or
+    /// an expired lease, never giving one session to two workers. Each gets
+    /// `worker` as owner, a lease of `lease` and its epoch incremented.
+    async fn claim(
+        &self,
+        worker: &str,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<SessionRow>, StoreError>;
+
+    /// Renews, in one statement, every lease `worker` still holds. A session
+    /// the worker thought it owned and that is missing from the answer was
+    /// taken over or ended: the worker must drop it at once.
+    async fn renew(&self, worker: &str, lease: Duration) -> Result<Vec<Lease>, StoreError>;
+
+    /// Writes session `id` if `worker` owns it at `epoch`; otherwise writes
+    /// nothing and answers [`StoreError::Fenced`].
+    async fn write(
+        &self,
+        worker: &str,
+        id: Uuid,
+        epoch: i64,
+        update: &SessionUpdate,
+    ) -> Result<(), StoreError>;
+
+    /// Hands over the sessions of `worker` that have not ended (owner and
+    /// lease cleared, epoch kept) and wakes the other workers. Answers how
+    /// many were released.
+    async fn release(&self, worker: &str) -> Result<u64, StoreError>;
+
+    /// The session `id`, if it exists.
+    async fn get(&self, id: Uuid) -> Result<Option<SessionRow>, StoreError>;
+
+    /// One page of sessions in creation order, as `query` selects.
+    async fn list(&self, query: &ListQuery) -> Result<Vec<SessionRow>, StoreError>;
+}

@@ -80,7 +80,7 @@ pub use journal::{FileJournal, TornTail};
 pub use recorder::{
     Found, IntentFound, LeakPolicy, Recorder, RecorderConfig, Recovered, RecoveryPolicy,
     RecoveryReport, ResolvedIntent, SessionError, SessionHandle, SessionId, SessionReport,
-    SessionSpec, ShutdownReport, Spawn, Unstopped, missing_verdict,
+    SessionSpec, SessionView, ShutdownReport, Spawn, Unstopped, missing_verdict,
 };
 #[cfg(feature = "tokio")]
 pub use tokio_clock::TokioClock;

@@ -514,3 +514,86 @@ fn the_intent_is_written_before_start_and_resolved_by_the_live_entry() {
         .unwrap();
     assert!(world.journal.ledger().unwrap().is_empty());
 }
+
+#[test]
+fn a_watcher_sees_every_state_and_the_end_of_a_requested_stop() {
+    let world = World::new();
+    let recorder = world.recorder(RecorderConfig::default());
+    let clock = world.sim.clock();
+    let (states, last) = world
+        .sim
+        .run(async move {
+            let handle = recorder.start_session(spec(1));
+            let mut view = handle.view();
+            let mut states = vec![view.state];
+            while view.report.is_none() {
+                view = handle.changed(&view).await;
+                if states.last() != Some(&view.state) {
+                    states.push(view.state);
+                }
+                if view.state == Some(SessionState::Running) {
+                    clock.sleep(Duration::from_secs(60)).await;
+                    handle.request_stop();
+                }
+            }
+            (states, view)
+        })
+        .expect("the session ended");
+    // A watcher sees the latest state at each wake, in the machine's order.
+    let order = [
+        None,
+        Some(SessionState::Acquired),
+        Some(SessionState::Starting),
+        Some(SessionState::WaitingUntilRunning),
+        Some(SessionState::Running),
+        Some(SessionState::Stopping),
+        Some(SessionState::Stopped),
+    ];
+    let positions: Vec<usize> = states
+        .iter()
+        .map(|state| {
+            order
+                .iter()
+                .position(|o| o == state)
+                .expect("a known state")
+        })
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{states:?}");
+    assert!(states.contains(&Some(SessionState::Running)), "{states:?}");
+    assert_eq!(states.last(), Some(&Some(SessionState::Stopped)));
+    let report = last.report.expect("a report");
+    assert!(matches!(report.end, End::Stopped { .. }));
+    assert_eq!(
+        last.task.map(|task| task.resource_id),
+        last.resource_id,
+        "the task runs on the resource start was sent on"
+    );
+    assert!(world.fake.live_tasks().is_empty());
+}
+
+#[test]
+fn resume_supervises_a_known_task_and_stops_it() {
+    let world = World::new();
+    let recorder = world.recorder(RecorderConfig::default());
+    let task = world
+        .sim
+        .run(async move {
+            let handle = recorder.start_session(spec(1));
+            let task = handle.running().await.expect("running");
+            std::mem::forget(handle);
+            task
+        })
+        .unwrap();
+    let recorder = world.recorder(RecorderConfig::default());
+    let report = world
+        .sim
+        .run(async move {
+            let handle = recorder.resume(&task);
+            let running = handle.running().await.expect("the resumed task runs");
+            assert_eq!(running.sid, task.sid);
+            handle.stop().await
+        })
+        .unwrap();
+    assert!(matches!(report.end, End::Stopped { .. }));
+    assert!(world.fake.live_tasks().is_empty());
+}

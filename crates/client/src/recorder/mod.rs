@@ -467,6 +467,20 @@ where
     }
 }
 
+/// One session's status at one moment, from [`SessionHandle::view`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionView {
+    /// The last reported state; `None` before the first step.
+    pub state: Option<SessionState>,
+    /// The task, once start answered.
+    pub task: Option<TaskRef>,
+    /// The resource the last start was sent on, once one was.
+    pub resource_id: Option<ResourceId>,
+    /// How the session ended, once it did.
+    pub report: Option<SessionReport>,
+    version: u64,
+}
+
 /// The caller's side of one supervised session.
 ///
 /// Dropping it without [`SessionHandle::stop`] or [`SessionHandle::finished`]
@@ -522,6 +536,33 @@ impl SessionHandle {
             }
             self.status.changed(seen).await;
         }
+    }
+
+    /// The session as it is now: state, task, the resource start was sent on,
+    /// and the report once it ended.
+    pub fn view(&self) -> SessionView {
+        let status = self.status.lock();
+        SessionView {
+            state: status.state,
+            task: status.task.clone(),
+            resource_id: status.resource_id.clone(),
+            report: status.report.clone(),
+            version: status.version(),
+        }
+    }
+
+    /// Waits until the session changes from `seen` (at once if it already
+    /// has), and answers the new view.
+    pub async fn changed(&self, seen: &SessionView) -> SessionView {
+        self.status.changed(seen.version).await;
+        self.view()
+    }
+
+    /// Asks the session to stop its task without waiting; the end arrives in
+    /// [`view`](Self::view), [`changed`](Self::changed) and
+    /// [`finished`](Self::finished).
+    pub fn request_stop(&self) {
+        let _ = self.commands.send(Command::Stop);
     }
 
     /// Sends an update (subscriptions, web recording, RTMP, storage credentials)

@@ -317,7 +317,10 @@ where
         }
     }
 
-    fn resume(&self, task: &TaskRef) -> SessionHandle {
+    /// Supervises again a task whose ids are known (from a store or a
+    /// journal): the session first queries it, then goes on as any session
+    /// that records. It can stop its task, not start another.
+    pub fn resume(&self, task: &TaskRef) -> SessionHandle {
         let now = self.inner.client.clock().now();
         let ids = TaskIds {
             resource_id: task.resource_id.clone(),

@@ -6,6 +6,8 @@ use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
+use cloudrec_types::ResourceId;
+
 use crate::{SessionState, TaskRef};
 
 use super::SessionReport;
@@ -14,9 +16,17 @@ use super::SessionReport;
 pub(crate) struct Status {
     pub(crate) state: Option<SessionState>,
     pub(crate) task: Option<TaskRef>,
+    pub(crate) resource_id: Option<ResourceId>,
     pub(crate) report: Option<SessionReport>,
     version: u64,
     wakers: Vec<Waker>,
+}
+
+impl Status {
+    /// How many changes the status has seen.
+    pub(crate) fn version(&self) -> u64 {
+        self.version
+    }
 }
 
 /// A session's status, shared by its supervisor, its handle and the registry.

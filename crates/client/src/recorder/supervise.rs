@@ -160,6 +160,8 @@ where
                         input = Input::Started(Answer::Invalid(why));
                         continue;
                     }
+                    self.status
+                        .update(|status| status.resource_id = Some(resource_id.clone()));
                     let request = StartRequest::new(self.spec.cname.clone(), uid, body);
                     let result =
                         Box::pin(client.start(&resource_id, &self.spec.mode, &request)).await;

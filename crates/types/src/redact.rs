@@ -1,5 +1,7 @@
-//! Removing the password of a URL (a broker, database or cache URL) from the URL
-//! itself and from any text that may quote it, such as a library's error message.
+//! Removing secrets before something is shown or stored: the password of a URL
+//! (a broker, database or cache URL) from the URL itself and from any text that
+//! may quote it, such as a library's error message; and the credentials of a
+//! request body.
 
 /// `url` with its password replaced by `***`: the one of `user:password@`, and
 /// the value of any `password=` query parameter. Nothing else changes.
@@ -87,6 +89,37 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Whether a JSON member of this name may hold a credential: storage
+/// `accessKey`/`secretKey`/`stsToken`, an RTC `token`, an encryption `secret`
+/// or `salt`, an extension's API key, any password. Unknown members are judged
+/// by the same words, so that a field the types do not know stays hidden too.
+pub fn is_secret_member(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.ends_with("key")
+        || ["secret", "token", "password", "salt", "credential", "signature"]
+            .iter()
+            .any(|word| name.contains(word))
+}
+
+/// Replaces, anywhere in `value`, every member that [`is_secret_member`]
+/// names with the mask `***` (a request body echoed by an API or kept in a
+/// store without its credentials).
+pub fn json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(members) => {
+            for (name, member) in members.iter_mut() {
+                if is_secret_member(name) && !member.is_null() {
+                    *member = serde_json::Value::String(crate::Secret::MASK.to_owned());
+                } else {
+                    json(member);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(json),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +160,27 @@ mod tests {
             assert_eq!(url(address), address);
             assert_eq!(text("some text", address), "some text");
         }
+    }
+
+    #[test]
+    fn a_request_body_loses_every_credential_and_keeps_the_rest() {
+        let mut body = serde_json::json!({
+            "token": "rtc-token",
+            "recordingConfig": {"channelType": 0},
+            "storageConfig": {"vendor": 1, "bucket": "b", "accessKey": "AK", "secretKey": "SK",
+                              "stsToken": "STS", "fileNamePrefix": ["a"]},
+            "extensionServiceConfig": {"apiKey": "API", "services": [{"param": {"password": "PW"}}]},
+            "encryption": {"secret": "S", "salt": "SALT"},
+            "future": {"newServiceKey": "X"}
+        });
+        json(&mut body);
+        let text = body.to_string();
+        for secret in ["rtc-token", "\"AK\"", "\"SK\"", "STS", "API", "PW", "\"S\"", "SALT", "\"X\""] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert_eq!(body["storageConfig"]["bucket"], "b");
+        assert_eq!(body["storageConfig"]["fileNamePrefix"][0], "a");
+        assert_eq!(body["recordingConfig"]["channelType"], 0);
+        assert_eq!(body["storageConfig"]["secretKey"], "***");
     }
 }

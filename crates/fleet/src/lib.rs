@@ -19,6 +19,9 @@
 //! [`create`](SessionStore::create) with an idempotency key already used on
 //! its App ID stores nothing and answers the earlier session.
 //!
+//! [`StoreKey`] seals the start `clientRequest` (ChaCha20-Poly1305, key in
+//! `CLOUDREC_STORE_KEY`) before it is stored, so the store never holds it in clear.
+//!
 //! [`RedisBudget`] is the request budget of an App ID shared by several
 //! processes through Redis, so that together they never send more than the
 //! App ID's rate in any one-second window.
@@ -30,6 +33,7 @@ mod budget;
 mod pg;
 #[cfg(feature = "postgres")]
 mod schema;
+mod seal;
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
 mod shared;
 #[cfg(feature = "sqlite")]
@@ -45,6 +49,7 @@ pub use cloudrec_client::store::{
 };
 #[cfg(feature = "postgres")]
 pub use pg::{PgStore, RELEASED_CHANNEL, Released, ReleasedListener};
+pub use seal::{KeyError, STORE_KEY_ENV, SealError, StoreKey};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 

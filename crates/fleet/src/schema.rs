@@ -1,4 +1,4 @@
-//! The tables, created at start under an advisory lock.
+//! The PostgreSQL tables, created at start under an advisory lock.
 
 /// The key of the advisory lock held while migrating, so that two workers
 /// starting together do not race on `CREATE TABLE`.
@@ -6,11 +6,12 @@ pub(crate) const MIGRATION_LOCK: i64 = 0x636c_6f75_6472_6563; // "cloudrec"
 
 /// The migrations, in order: (version, name, statements). A version, once
 /// released, is never edited: a change is a new version.
-pub(crate) const MIGRATIONS: &[(i32, &str, &[&str])] = &[(
-    1,
-    "sessions",
-    &[
-        "CREATE TABLE IF NOT EXISTS cloudrec_sessions (
+pub(crate) const MIGRATIONS: &[(i32, &str, &[&str])] = &[
+    (
+        1,
+        "sessions",
+        &[
+            "CREATE TABLE IF NOT EXISTS cloudrec_sessions (
             id UUID PRIMARY KEY,
             app_id TEXT NOT NULL,
             mode TEXT NOT NULL,
@@ -26,14 +27,30 @@ pub(crate) const MIGRATIONS: &[(i32, &str, &[&str])] = &[(
             created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
             updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
         )",
-        "CREATE INDEX IF NOT EXISTS cloudrec_sessions_claim
+            "CREATE INDEX IF NOT EXISTS cloudrec_sessions_claim
             ON cloudrec_sessions (lease_until NULLS FIRST)
             WHERE state NOT IN ('stopped', 'stopped_no_data', 'failed', 'lost')",
-        "CREATE INDEX IF NOT EXISTS cloudrec_sessions_owner
+            "CREATE INDEX IF NOT EXISTS cloudrec_sessions_owner
             ON cloudrec_sessions (owner)
             WHERE owner IS NOT NULL",
-    ],
-)];
+        ],
+    ),
+    (
+        2,
+        "report, request, sealed start, idempotency",
+        &[
+            "ALTER TABLE cloudrec_sessions
+                ADD COLUMN IF NOT EXISTS report JSONB NOT NULL DEFAULT '{}'::jsonb,
+                ADD COLUMN IF NOT EXISTS request JSONB NOT NULL DEFAULT '{}'::jsonb,
+                ADD COLUMN IF NOT EXISTS sealed_start BYTEA,
+                ADD COLUMN IF NOT EXISTS idempotency_key TEXT,
+                ADD COLUMN IF NOT EXISTS request_hash TEXT",
+            "CREATE UNIQUE INDEX IF NOT EXISTS cloudrec_sessions_idempotency
+                ON cloudrec_sessions (app_id, idempotency_key)
+                WHERE idempotency_key IS NOT NULL",
+        ],
+    ),
+];
 
 /// The table that records which migrations ran.
 pub(crate) const VERSIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS cloudrec_store_migrations (

@@ -1,11 +1,14 @@
-//! The session store against a real PostgreSQL (the one `.ci/run` starts).
+//! What only the PostgreSQL store does, against a real PostgreSQL (the one
+//! `.ci/run` starts): migrations, `NOTIFY` on release, the password in URLs.
+//! The behaviour both stores share is in `behaviour.rs`.
+#![cfg(feature = "postgres")]
 
 mod common;
 
 use std::collections::HashSet;
 use std::time::Duration;
 
-use cloudrec_fleet::{NewSession, PgStore, SessionUpdate, StoreError};
+use cloudrec_fleet::{ListQuery, NewSession, PgStore, SessionStore, SessionUpdate, StoreError};
 use common::TestDb;
 use uuid::Uuid;
 
@@ -17,10 +20,11 @@ fn new_session(n: usize) -> NewSession {
         mode: "mix".to_owned(),
         cname: format!("room-{n}"),
         uid: "527841".to_owned(),
-        resource_id: None,
-        sid: None,
         state: "acquired".to_owned(),
         snapshot: serde_json::json!({ "phase": "acquired", "n": n }),
+        request: serde_json::json!({}),
+        sealed_start: None,
+        idempotency: None,
     }
 }
 
@@ -34,7 +38,11 @@ async fn store(db: &TestDb) -> PgStore {
 async fn create_many(store: &PgStore, owner: &str, lease: Duration, n: usize) -> Vec<Uuid> {
     let mut ids = Vec::new();
     for i in 0..n {
-        let row = store.create(owner, lease, &new_session(i)).await.unwrap();
+        let row = store
+            .create(owner, lease, &new_session(i))
+            .await
+            .unwrap()
+            .row;
         assert_eq!(row.epoch, 1);
         assert_eq!(row.owner.as_deref(), Some(owner));
         assert!(row.lease_until.is_some());
@@ -61,8 +69,8 @@ async fn migrations_run_twice_and_concurrently() {
         .fetch_one(second.pool())
         .await
         .unwrap();
-    assert_eq!(applied, 1);
-    let row = first.create("w", LONG, &new_session(0)).await.unwrap();
+    assert_eq!(applied, 2);
+    let row = first.create("w", LONG, &new_session(0)).await.unwrap().row;
     assert_eq!(second.get(row.id).await.unwrap(), Some(row.clone()));
     assert_eq!(row.id.get_version_num(), 7);
 }
@@ -116,7 +124,8 @@ async fn expired_lease_is_claimed_and_old_owner_is_fenced() {
     let old = store
         .create("a", Duration::from_secs(1), &new_session(0))
         .await
-        .unwrap();
+        .unwrap()
+        .row;
     assert!(
         store.claim("b", LONG, 10).await.unwrap().is_empty(),
         "the lease still runs"
@@ -132,6 +141,7 @@ async fn expired_lease_is_claimed_and_old_owner_is_fenced() {
     let update = SessionUpdate {
         state: "running".to_owned(),
         snapshot: serde_json::json!({ "phase": "running" }),
+        report: serde_json::json!({ "last": "running" }),
         resource_id: Some("r1".to_owned()),
         sid: Some("s1".to_owned()),
     };
@@ -161,6 +171,7 @@ async fn expired_lease_is_claimed_and_old_owner_is_fenced() {
     let row = store.get(old.id).await.unwrap().unwrap();
     assert_eq!(row.state, "running");
     assert_eq!(row.snapshot, update.snapshot);
+    assert_eq!(row.report, update.report);
     assert_eq!(row.sid.as_deref(), Some("s1"));
     assert_eq!(row.resource_id.as_deref(), Some("r1"));
     assert_eq!(row.epoch, 2);
@@ -178,10 +189,11 @@ async fn renew_extends_exactly_the_owned_leases() {
         .into_iter()
         .collect();
     let theirs = create_many(&store, "b", short, 2).await;
-    let ended = store.create("a", short, &new_session(9)).await.unwrap();
+    let ended = store.create("a", short, &new_session(9)).await.unwrap().row;
     let stopped = SessionUpdate {
         state: "stopped".to_owned(),
         snapshot: serde_json::json!({}),
+        report: serde_json::json!({}),
         resource_id: None,
         sid: None,
     };
@@ -282,13 +294,18 @@ async fn get_and_list_page_through_sessions() {
     let ids = create_many(&store, "a", LONG, 5).await;
     assert_eq!(store.get(Uuid::now_v7()).await.unwrap(), None);
 
-    let first = store.list(None, 2, None).await.unwrap();
+    let page = |after: Option<Uuid>| ListQuery {
+        after,
+        limit: 2,
+        ..ListQuery::default()
+    };
+    let first = store.list(&page(None)).await.unwrap();
     let second = store
-        .list(None, 2, first.last().map(|row| row.id))
+        .list(&page(first.last().map(|row| row.id)))
         .await
         .unwrap();
     let third = store
-        .list(None, 2, second.last().map(|row| row.id))
+        .list(&page(second.last().map(|row| row.id)))
         .await
         .unwrap();
     let paged: Vec<Uuid> = first
@@ -302,13 +319,86 @@ async fn get_and_list_page_through_sessions() {
     let update = SessionUpdate {
         state: "running".to_owned(),
         snapshot: serde_json::json!({}),
+        report: serde_json::json!({}),
         resource_id: None,
         sid: None,
     };
     store.write("a", ids[3], 1, &update).await.unwrap();
-    let running = store.list(Some("running"), 10, None).await.unwrap();
+    let running = store
+        .list(&ListQuery {
+            state: Some("running".to_owned()),
+            limit: 10,
+            ..ListQuery::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(
         running.iter().map(|row| row.id).collect::<Vec<_>>(),
         vec![ids[3]]
     );
+}
+
+/// A database left at migration 1 (the schema before the idempotency keys)
+/// is upgraded by migration 2; its sessions keep their fields and read with
+/// the new columns' defaults.
+#[tokio::test]
+async fn migration_2_upgrades_a_version_1_database() {
+    let db = TestDb::new().await;
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    for statement in [
+        "CREATE TABLE cloudrec_store_migrations (
+            version INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )",
+        "CREATE TABLE cloudrec_sessions (
+            id UUID PRIMARY KEY,
+            app_id TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            cname TEXT NOT NULL,
+            uid TEXT NOT NULL,
+            resource_id TEXT,
+            sid TEXT,
+            state TEXT NOT NULL,
+            snapshot JSONB NOT NULL DEFAULT '{}'::jsonb,
+            owner TEXT,
+            lease_until TIMESTAMPTZ,
+            epoch BIGINT NOT NULL DEFAULT 0,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )",
+        "INSERT INTO cloudrec_store_migrations (version, name) VALUES (1, 'sessions')",
+    ] {
+        sqlx::query(statement).execute(&pool).await.unwrap();
+    }
+    let old = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO cloudrec_sessions (id, app_id, mode, cname, uid, sid, state, snapshot, owner, epoch) \
+         VALUES ($1, 'app', 'mix', 'room', '1', 's1', 'running', '{\"n\": 1}', NULL, 3)",
+    )
+    .bind(old)
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let store = store(&db).await;
+    let versions: Vec<i32> =
+        sqlx::query_scalar("SELECT version FROM cloudrec_store_migrations ORDER BY version")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(versions, vec![1, 2]);
+    let row = store.get(old).await.unwrap().unwrap();
+    assert_eq!(
+        (row.state.as_str(), row.sid.as_deref(), row.epoch),
+        ("running", Some("s1"), 3)
+    );
+    assert_eq!(row.snapshot, serde_json::json!({ "n": 1 }));
+    assert_eq!(row.report, serde_json::json!({}));
+    assert_eq!(row.request, serde_json::json!({}));
+    assert_eq!((row.sealed_start, row.idempotency), (None, None));
+    let claimed = store.claim("w", LONG, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].epoch, 4);
 }

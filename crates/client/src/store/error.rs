@@ -16,6 +16,14 @@ pub enum StoreError {
         /// The cause, its password replaced by `***`.
         detail: String,
     },
+    /// A store URL of a kind no store accepts (or that this build leaves out).
+    #[error("no session store for {url}: {detail}")]
+    Unsupported {
+        /// The URL, its password replaced by `***`.
+        url: String,
+        /// What is accepted instead.
+        detail: String,
+    },
     /// Creating or upgrading the tables failed.
     #[error("migrating the session store at {url} failed at step {step}: {detail}")]
     Migrate {

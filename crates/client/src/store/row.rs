@@ -9,8 +9,9 @@ use uuid::Uuid;
 /// No field holds a secret in clear: `request` is the creation request with
 /// its storage keys removed, and `sealed_start` is the start `clientRequest`
 /// encrypted with the store key (absent when no key is configured).
+///
+/// Not `#[non_exhaustive]`: the stores, in another crate, build it.
 #[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
 pub struct SessionRow {
     /// The session's id (UUID v7: ordered by creation time).
     pub id: Uuid,

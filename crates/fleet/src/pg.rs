@@ -1,115 +1,31 @@
-//! The PostgreSQL session store.
+//! The PostgreSQL session store, shared by the workers of a fleet.
 
 use std::fmt;
 use std::str::FromStr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
+use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Connection, Executor, PgConnection, Row};
 use uuid::Uuid;
 
 use crate::schema::{MIGRATION_LOCK, MIGRATIONS, VERSIONS_TABLE};
-use cloudrec_client::store::{Fenced, StoreError};
+use crate::shared::{TERMINAL_SQL, idempotency, lease_micros, query, time_from_micros};
+use cloudrec_client::store::{
+    Created, Fenced, Lease, ListQuery, NewSession, SessionRow, SessionStore, SessionUpdate,
+    StoreError,
+};
 use cloudrec_types::redact::{text as redact_text, url as redact_url};
-
-/// The states in which a session has ended: it is never claimed or renewed
-/// again. They are the wire names of cloudrec-core's terminal `SessionState`s.
-pub const TERMINAL_STATES: [&str; 4] = ["stopped", "stopped_no_data", "failed", "lost"];
-
-/// The same list, as SQL (and in the claim index of the schema).
-const TERMINAL_SQL: &str = "('stopped', 'stopped_no_data', 'failed', 'lost')";
 
 /// The channel [`PgStore::release`] notifies, with the releasing worker as payload.
 pub const RELEASED_CHANNEL: &str = "cloudrec_sessions_released";
 
-/// The longest lease accepted.
-const MAX_LEASE: Duration = Duration::from_secs(365 * 24 * 3600);
-
 /// The columns of a [`SessionRow`], times as microseconds since the Unix epoch.
-const COLUMNS: &str = "id, app_id, mode, cname, uid, resource_id, sid, state, snapshot, owner, \
-    epoch, (extract(epoch FROM lease_until) * 1000000)::bigint AS lease_until_us, \
+const COLUMNS: &str = "id, app_id, mode, cname, uid, resource_id, sid, state, snapshot, report, \
+    request, sealed_start, idempotency_key, request_hash, owner, epoch, \
+    (extract(epoch FROM lease_until) * 1000000)::bigint AS lease_until_us, \
     (extract(epoch FROM created_at) * 1000000)::bigint AS created_us, \
     (extract(epoch FROM updated_at) * 1000000)::bigint AS updated_us";
-
-/// One recording session as stored.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct SessionRow {
-    /// The session's id (UUID v7: ordered by creation time).
-    pub id: Uuid,
-    /// The App ID it records on.
-    pub app_id: String,
-    /// The recording mode (`individual`, `mix`, `web`).
-    pub mode: String,
-    /// The channel name.
-    pub cname: String,
-    /// The recording uid.
-    pub uid: String,
-    /// The resource id, once acquired.
-    pub resource_id: Option<String>,
-    /// The sid, once started.
-    pub sid: Option<String>,
-    /// The state (a wire name of cloudrec-core's `SessionState`).
-    pub state: String,
-    /// What a new owner needs to continue; opaque to the store.
-    pub snapshot: serde_json::Value,
-    /// The worker that owns the session, if any.
-    pub owner: Option<String>,
-    /// Until when the owner's lease runs, on the database's clock.
-    pub lease_until: Option<SystemTime>,
-    /// The fencing epoch: incremented by every claim.
-    pub epoch: i64,
-    /// When the row was created (database clock).
-    pub created_at: SystemTime,
-    /// When the row was last written (database clock).
-    pub updated_at: SystemTime,
-}
-
-/// A session taken by [`PgStore::claim`], with its new owner and epoch.
-pub type Claimed = SessionRow;
-
-/// The fields of a session to create.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NewSession {
-    /// The App ID it records on.
-    pub app_id: String,
-    /// The recording mode.
-    pub mode: String,
-    /// The channel name.
-    pub cname: String,
-    /// The recording uid.
-    pub uid: String,
-    /// The resource id, if already acquired.
-    pub resource_id: Option<String>,
-    /// The sid, if already started.
-    pub sid: Option<String>,
-    /// The initial state.
-    pub state: String,
-    /// The initial snapshot.
-    pub snapshot: serde_json::Value,
-}
-
-/// What a fenced [`PgStore::write`] changes.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SessionUpdate {
-    /// The new state.
-    pub state: String,
-    /// The new snapshot (replaces the stored one).
-    pub snapshot: serde_json::Value,
-    /// A resource id to store; `None` keeps the stored one.
-    pub resource_id: Option<String>,
-    /// A sid to store; `None` keeps the stored one.
-    pub sid: Option<String>,
-}
-
-/// A lease renewed by [`PgStore::renew`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Lease {
-    /// The session.
-    pub id: Uuid,
-    /// Its epoch, unchanged by the renewal.
-    pub epoch: i64,
-}
 
 /// A notification that a worker released its sessions.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -160,29 +76,6 @@ impl fmt::Debug for PgStore {
     }
 }
 
-fn query(op: &'static str, error: &sqlx::Error) -> StoreError {
-    StoreError::Query {
-        op,
-        detail: error.to_string(),
-    }
-}
-
-fn lease_micros(lease: Duration) -> Result<i64, StoreError> {
-    if lease.is_zero() || lease > MAX_LEASE {
-        return Err(StoreError::BadLease(lease));
-    }
-    i64::try_from(lease.as_micros()).map_err(|_| StoreError::BadLease(lease))
-}
-
-fn time_from_micros(micros: i64) -> SystemTime {
-    let magnitude = Duration::from_micros(micros.unsigned_abs());
-    if micros >= 0 {
-        UNIX_EPOCH.checked_add(magnitude).unwrap_or(UNIX_EPOCH)
-    } else {
-        UNIX_EPOCH.checked_sub(magnitude).unwrap_or(UNIX_EPOCH)
-    }
-}
-
 fn session_from_row(row: &PgRow) -> Result<SessionRow, sqlx::Error> {
     Ok(SessionRow {
         id: row.try_get("id")?,
@@ -194,6 +87,13 @@ fn session_from_row(row: &PgRow) -> Result<SessionRow, sqlx::Error> {
         sid: row.try_get("sid")?,
         state: row.try_get("state")?,
         snapshot: row.try_get("snapshot")?,
+        report: row.try_get("report")?,
+        request: row.try_get("request")?,
+        sealed_start: row.try_get("sealed_start")?,
+        idempotency: idempotency(
+            row.try_get("idempotency_key")?,
+            row.try_get("request_hash")?,
+        ),
         owner: row.try_get("owner")?,
         epoch: row.try_get("epoch")?,
         lease_until: row
@@ -283,50 +183,107 @@ impl PgStore {
         tx.commit().await.map_err(|e| failed("commit", e))
     }
 
-    /// Stores a new session owned by `worker`, with a lease of `lease` from
-    /// the database's `now()` and epoch 1.
-    pub async fn create(
+    /// Listens for releases by any worker (`LISTEN` on [`RELEASED_CHANNEL`]).
+    pub async fn listen(&self) -> Result<ReleasedListener, StoreError> {
+        let mut inner = PgListener::connect_with(&self.pool)
+            .await
+            .map_err(|e| query("listen", &e))?;
+        inner
+            .listen(RELEASED_CHANNEL)
+            .await
+            .map_err(|e| query("listen", &e))?;
+        Ok(ReleasedListener { inner })
+    }
+}
+
+/// Leases run from the database's `now()`; claims skip rows another worker is
+/// claiming at the same moment (`FOR UPDATE SKIP LOCKED`); `release` notifies
+/// [`RELEASED_CHANNEL`] in its transaction.
+#[async_trait]
+impl SessionStore for PgStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(|e| query("ping", &e))?;
+        Ok(())
+    }
+
+    /// With an idempotency key, `INSERT … ON CONFLICT DO NOTHING` on the unique
+    /// index (app_id, idempotency_key), then a `SELECT` of the earlier row: the
+    /// conflicting insert waits for the other transaction to commit, so two
+    /// concurrent creates with one key store one row.
+    async fn create(
         &self,
         worker: &str,
         lease: Duration,
         new: &NewSession,
-    ) -> Result<SessionRow, StoreError> {
+    ) -> Result<Created, StoreError> {
         let lease = lease_micros(lease)?;
         let sql = format!(
             "INSERT INTO cloudrec_sessions \
-             (id, app_id, mode, cname, uid, resource_id, sid, state, snapshot, owner, lease_until, epoch) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + $11 * interval '1 microsecond', 1) \
+             (id, app_id, mode, cname, uid, state, snapshot, request, sealed_start, \
+              idempotency_key, request_hash, owner, lease_until, epoch) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+                     now() + $13 * interval '1 microsecond', 1) \
+             ON CONFLICT (app_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
              RETURNING {COLUMNS}"
         );
-        let row = sqlx::query(&sql)
+        let (key, hash) = match &new.idempotency {
+            Some(idempotency) => (
+                Some(idempotency.key.as_str()),
+                Some(idempotency.request_hash.as_str()),
+            ),
+            None => (None, None),
+        };
+        let inserted = sqlx::query(&sql)
             .bind(Uuid::now_v7())
             .bind(&new.app_id)
             .bind(&new.mode)
             .bind(&new.cname)
             .bind(&new.uid)
-            .bind(&new.resource_id)
-            .bind(&new.sid)
             .bind(&new.state)
             .bind(&new.snapshot)
+            .bind(&new.request)
+            .bind(&new.sealed_start)
+            .bind(key)
+            .bind(hash)
             .bind(worker)
             .bind(lease)
-            .fetch_one(&self.pool)
+            .fetch_optional(&self.pool)
             .await
             .map_err(|e| query("create", &e))?;
-        session_from_row(&row).map_err(|e| query("create", &e))
+        if let Some(row) = inserted {
+            return Ok(Created {
+                row: session_from_row(&row).map_err(|e| query("create", &e))?,
+                existing: false,
+            });
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM cloudrec_sessions WHERE app_id = $1 AND idempotency_key = $2"
+        );
+        let earlier = sqlx::query(&sql)
+            .bind(&new.app_id)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| query("create", &e))?
+            .ok_or_else(|| StoreError::Query {
+                op: "create",
+                detail: "the idempotency key conflicted, but no session holds it".to_owned(),
+            })?;
+        Ok(Created {
+            row: session_from_row(&earlier).map_err(|e| query("create", &e))?,
+            existing: true,
+        })
     }
 
-    /// Takes up to `limit` sessions that have not ended and have no owner or
-    /// an expired lease (on the database's clock), skipping rows another
-    /// worker is claiming at the same moment (`FOR UPDATE SKIP LOCKED`), so
-    /// that no session is given to two workers. Each gets `worker` as owner,
-    /// a lease of `lease` from `now()` and its epoch incremented.
-    pub async fn claim(
+    async fn claim(
         &self,
         worker: &str,
         lease: Duration,
         limit: u32,
-    ) -> Result<Vec<Claimed>, StoreError> {
+    ) -> Result<Vec<SessionRow>, StoreError> {
         let lease = lease_micros(lease)?;
         if limit == 0 {
             return Ok(Vec::new());
@@ -356,12 +313,7 @@ impl PgStore {
         sessions("claim", &rows)
     }
 
-    /// Renews, in one statement, every lease `worker` still holds (it owns the
-    /// session, the lease has not expired, the session has not ended) to
-    /// `lease` from the database's `now()`. A session the worker thought it
-    /// owned and that is missing from the answer was taken over or ended: the
-    /// worker must drop it at once.
-    pub async fn renew(&self, worker: &str, lease: Duration) -> Result<Vec<Lease>, StoreError> {
+    async fn renew(&self, worker: &str, lease: Duration) -> Result<Vec<Lease>, StoreError> {
         let lease = lease_micros(lease)?;
         let sql = format!(
             "UPDATE cloudrec_sessions SET lease_until = now() + $2 * interval '1 microsecond' \
@@ -385,10 +337,7 @@ impl PgStore {
             .map_err(|e| query("renew", &e))
     }
 
-    /// Writes the state and snapshot of session `id`, if `worker` owns it at
-    /// `epoch`. Otherwise nothing is written and the answer is
-    /// [`StoreError::Fenced`], saying who owns it now at which epoch.
-    pub async fn write(
+    async fn write(
         &self,
         worker: &str,
         id: Uuid,
@@ -396,8 +345,8 @@ impl PgStore {
         update: &SessionUpdate,
     ) -> Result<(), StoreError> {
         let done = sqlx::query(
-            "UPDATE cloudrec_sessions SET state = $4, snapshot = $5, \
-                resource_id = COALESCE($6, resource_id), sid = COALESCE($7, sid), \
+            "UPDATE cloudrec_sessions SET state = $4, snapshot = $5, report = $6, \
+                resource_id = COALESCE($7, resource_id), sid = COALESCE($8, sid), \
                 updated_at = now() \
              WHERE id = $1 AND epoch = $2 AND owner = $3",
         )
@@ -406,6 +355,7 @@ impl PgStore {
         .bind(worker)
         .bind(&update.state)
         .bind(&update.snapshot)
+        .bind(&update.report)
         .bind(&update.resource_id)
         .bind(&update.sid)
         .execute(&self.pool)
@@ -436,11 +386,9 @@ impl PgStore {
         .into())
     }
 
-    /// Hands over the sessions of `worker` that have not ended: clears their
-    /// owner and lease (their epoch stays; the next claim increments it), then
-    /// notifies [`RELEASED_CHANNEL`] in the same transaction so that the other
-    /// workers claim them at once. Answers how many were released.
-    pub async fn release(&self, worker: &str) -> Result<u64, StoreError> {
+    /// Also notifies [`RELEASED_CHANNEL`] in the same transaction, so that the
+    /// workers waiting on [`PgStore::listen`] claim at once.
+    async fn release(&self, worker: &str) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await.map_err(|e| query("release", &e))?;
         let sql = format!(
             "UPDATE cloudrec_sessions SET owner = NULL, lease_until = NULL, updated_at = now() \
@@ -464,20 +412,7 @@ impl PgStore {
         Ok(released)
     }
 
-    /// Listens for releases by any worker (`LISTEN` on [`RELEASED_CHANNEL`]).
-    pub async fn listen(&self) -> Result<ReleasedListener, StoreError> {
-        let mut inner = PgListener::connect_with(&self.pool)
-            .await
-            .map_err(|e| query("listen", &e))?;
-        inner
-            .listen(RELEASED_CHANNEL)
-            .await
-            .map_err(|e| query("listen", &e))?;
-        Ok(ReleasedListener { inner })
-    }
-
-    /// The session `id`, if it exists.
-    pub async fn get(&self, id: Uuid) -> Result<Option<SessionRow>, StoreError> {
+    async fn get(&self, id: Uuid) -> Result<Option<SessionRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM cloudrec_sessions WHERE id = $1");
         let row = sqlx::query(&sql)
             .bind(id)
@@ -490,24 +425,18 @@ impl PgStore {
             .map_err(|e| query("get", &e))
     }
 
-    /// Up to `limit` sessions in creation order, only those in `state` if
-    /// given, starting after the session id `after` (the last id of the
-    /// previous page).
-    pub async fn list(
-        &self,
-        state: Option<&str>,
-        limit: u32,
-        after: Option<Uuid>,
-    ) -> Result<Vec<SessionRow>, StoreError> {
+    async fn list(&self, list: &ListQuery) -> Result<Vec<SessionRow>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM cloudrec_sessions \
-             WHERE ($1::text IS NULL OR state = $1) AND ($2::uuid IS NULL OR id > $2) \
-             ORDER BY id LIMIT $3"
+             WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR app_id = $2) \
+               AND ($3::uuid IS NULL OR id > $3) \
+             ORDER BY id LIMIT $4"
         );
         let rows = sqlx::query(&sql)
-            .bind(state)
-            .bind(after)
-            .bind(i64::from(limit))
+            .bind(&list.state)
+            .bind(&list.app_id)
+            .bind(list.after)
+            .bind(i64::from(list.limit))
             .fetch_all(&self.pool)
             .await
             .map_err(|e| query("list", &e))?;
@@ -520,40 +449,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn terminal_sql_lists_the_terminal_states() {
-        let listed = format!("('{}')", TERMINAL_STATES.join("', '"));
-        assert_eq!(listed, TERMINAL_SQL);
+    fn the_claim_index_lists_the_terminal_states() {
+        let mut found = false;
         for (_, _, statements) in MIGRATIONS {
             for statement in *statements {
                 if statement.contains("cloudrec_sessions_claim") {
                     assert!(statement.contains(TERMINAL_SQL));
+                    found = true;
                 }
             }
         }
-    }
-
-    #[test]
-    fn leases_out_of_range_are_refused() {
-        assert!(matches!(
-            lease_micros(Duration::ZERO),
-            Err(StoreError::BadLease(_))
-        ));
-        assert!(lease_micros(MAX_LEASE + Duration::from_secs(1)).is_err());
-        assert_eq!(
-            lease_micros(Duration::from_millis(1500)).ok(),
-            Some(1_500_000)
-        );
-    }
-
-    #[test]
-    fn times_convert_from_micros() {
-        assert_eq!(
-            time_from_micros(1_000_000),
-            UNIX_EPOCH + Duration::from_secs(1)
-        );
-        assert_eq!(
-            time_from_micros(-1_000_000),
-            UNIX_EPOCH - Duration::from_secs(1)
-        );
+        assert!(found);
     }
 }

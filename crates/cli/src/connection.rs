@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use clap::Args;
-use cloudrec_client::Client;
 use cloudrec_client::TokioClock;
+use cloudrec_client::{Client, Transport};
 use cloudrec_core::{Backoff, EventSink, FailoverPlan, Host, Region, RetryPolicy, Suffix};
 use cloudrec_hyper::HyperTransport;
 use cloudrec_types::{AppId, Secret};
@@ -96,19 +96,7 @@ impl Connection {
         retry: RetryPolicy,
     ) -> Result<CliClient<E>, Fail> {
         let credentials = self.credentials()?;
-        let target = match (&self.base_url, &self.region) {
-            (Some(url), _) => Target::BaseUrl(url.clone()),
-            (None, Some(region)) => {
-                let region = Region::parse(region).ok_or_else(|| {
-                    Fail::input(format!(
-                        "unknown --region {region:?}: use one of {}",
-                        Region::ALL.map(Region::as_str).join(", ")
-                    ))
-                })?;
-                Target::Region(region)
-            }
-            (None, None) => Target::Global,
-        };
+        let target = Target::of(self.base_url.as_deref(), self.region.as_deref())?;
         build_client(&credentials, &target, events, retry, None)
     }
 }
@@ -123,6 +111,22 @@ pub(crate) enum Target {
     Global,
 }
 
+impl Target {
+    /// The target a base URL or a region name gives (the global host when neither).
+    pub(crate) fn of(base_url: Option<&str>, region: Option<&str>) -> Result<Self, Fail> {
+        Ok(match (base_url, region) {
+            (Some(url), _) => Self::BaseUrl(url.to_owned()),
+            (None, Some(region)) => Self::Region(Region::parse(region).ok_or_else(|| {
+                Fail::input(format!(
+                    "unknown --region {region:?}: use one of {}",
+                    Region::ALL.map(Region::as_str).join(", ")
+                ))
+            })?),
+            (None, None) => Self::Global,
+        })
+    }
+}
+
 /// A client over [`HyperTransport`] for `credentials` and `target`.
 pub(crate) fn build_client<E: EventSink>(
     credentials: &Credentials,
@@ -131,6 +135,24 @@ pub(crate) fn build_client<E: EventSink>(
     retry: RetryPolicy,
     jitter_seed: Option<u64>,
 ) -> Result<CliClient<E>, Fail> {
+    let transport = hyper_transport(credentials, target)?;
+    client_over(
+        transport,
+        credentials,
+        target,
+        events,
+        retry,
+        jitter_seed,
+        None,
+    )
+}
+
+/// The HTTPS (or loopback HTTP) transport for `credentials`, its base URL
+/// checked when `target` names one.
+pub(crate) fn hyper_transport(
+    credentials: &Credentials,
+    target: &Target,
+) -> Result<HyperTransport, Fail> {
     let transport = HyperTransport::builder()
         .credentials(
             credentials.customer_id.clone(),
@@ -153,9 +175,28 @@ pub(crate) fn build_client<E: EventSink>(
         FailoverPlan::fixed(url).map_err(|_| invalid("not a URL"))?;
         transport.check_base_url(url).map_err(invalid)?;
     }
+    Ok(transport)
+}
+
+/// A client over `transport` for the App ID of `credentials`, calling `target`,
+/// at most `rate` requests per second when given (the client's default otherwise).
+pub(crate) fn client_over<T: Transport, E: EventSink>(
+    transport: T,
+    credentials: &Credentials,
+    target: &Target,
+    events: E,
+    retry: RetryPolicy,
+    jitter_seed: Option<u64>,
+    rate: Option<u32>,
+) -> Result<Client<T, TokioClock, E>, Fail> {
     let builder = Client::builder(credentials.app_id.clone(), transport, TokioClock::new())
         .retry_policy(retry)
         .events(events);
+    // The App ID's requests per second, evenly spaced.
+    let builder = match rate {
+        Some(rate) => builder.rate_limit(rate, 1),
+        None => builder,
+    };
     // A fixed seed repeats a run; the default differs in every process.
     let builder = match jitter_seed {
         Some(seed) => builder.jitter_seed(seed),

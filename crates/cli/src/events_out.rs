@@ -134,6 +134,11 @@ impl EventsOut {
         })
     }
 
+    /// The broker connection, for readiness checks.
+    pub(crate) fn broker(&self) -> Option<AmqpSink> {
+        self.inner.as_ref().map(|amqp| amqp.sink.clone())
+    }
+
     /// The pipeline to hand to the reporter.
     pub(crate) fn pipeline(&self) -> Option<Pipeline> {
         self.inner.as_ref().map(|amqp| amqp.pipeline.clone())

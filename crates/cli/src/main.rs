@@ -26,6 +26,7 @@ mod raw;
 mod record;
 mod recover_cmd;
 mod report;
+mod serve_cmd;
 mod session;
 mod stop_signal;
 mod summary;
@@ -98,6 +99,8 @@ enum Command {
     Stop(raw::TaskBodyArgs),
     /// List the addresses Agora's notification servers (NCS) post from, for an allow-list.
     NcsIps(ncs_ips_cmd::NcsIpsArgs),
+    /// Serve the recording API over HTTP until SIGTERM (one node, or a fleet on PostgreSQL).
+    Serve(Box<serve_cmd::ServeArgs>),
 }
 
 fn main() -> ExitCode {
@@ -154,5 +157,6 @@ async fn run(cli: Cli) -> Result<Exit, Fail> {
         Command::UpdateLayout(args) => raw::update_layout(&args).await,
         Command::Stop(args) => raw::stop(&args).await,
         Command::NcsIps(args) => ncs_ips_cmd::run(&args).await,
+        Command::Serve(args) => serve_cmd::run(&args, stop_signal::listen()?).await,
     }
 }

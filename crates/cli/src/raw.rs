@@ -241,7 +241,7 @@ pub(crate) fn decode_json<T: DeserializeOwned + Unknown>(
         };
         Fail::input(format!(
             "the {what} body from {from} {kind}: {} at line {} column {}; fix it and run again",
-            short_serde_message(&error),
+            cloudrec_types::redact::serde_message(&error),
             error.line(),
             error.column()
         ))
@@ -252,22 +252,6 @@ pub(crate) fn decode_json<T: DeserializeOwned + Unknown>(
         );
     }
     Ok(body)
-}
-
-/// serde's message without its trailing position (printed separately) and
-/// without quoting the offending value, which may be a credential.
-fn short_serde_message(error: &serde_json::Error) -> String {
-    let text = error.to_string();
-    let text = text
-        .rsplit_once(" at line ")
-        .map_or(text.as_str(), |(head, _)| head);
-    if let Some((head, _)) = text.split_once("invalid type: string \"") {
-        return format!("{head}invalid type: a string where another type is expected");
-    }
-    if let Some((head, _)) = text.split_once("invalid value: string \"") {
-        return format!("{head}invalid value: a string that is not allowed here");
-    }
-    text.to_owned()
 }
 
 fn print_json<T: Serialize>(value: &T) -> Result<Exit, Fail> {

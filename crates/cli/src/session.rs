@@ -59,7 +59,7 @@ impl Timing {
         }
     }
 
-    fn session_config(self) -> Result<SessionConfig, Fail> {
+    pub(crate) fn session_config(self) -> Result<SessionConfig, Fail> {
         let step = self.wait_step;
         let steady = Backoff::new(vec![step, step * 2, step * 3], step * 6)
             .map_err(|error| Fail::input(format!("invalid poll interval: {error}")))?;

@@ -96,9 +96,16 @@ fn percent_decode(text: &str) -> String {
 pub fn is_secret_member(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     name.ends_with("key")
-        || ["secret", "token", "password", "salt", "credential", "signature"]
-            .iter()
-            .any(|word| name.contains(word))
+        || [
+            "secret",
+            "token",
+            "password",
+            "salt",
+            "credential",
+            "signature",
+        ]
+        .iter()
+        .any(|word| name.contains(word))
 }
 
 /// Replaces, anywhere in `value`, every member that [`is_secret_member`]
@@ -118,6 +125,23 @@ pub fn json(value: &mut serde_json::Value) {
         serde_json::Value::Array(items) => items.iter_mut().for_each(json),
         _ => {}
     }
+}
+
+/// serde's message without its trailing position and without quoting the
+/// offending value, which may be a credential: `invalid type: a string where
+/// another type is expected`.
+pub fn serde_message(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let text = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(head, _)| head);
+    if let Some((head, _)) = text.split_once("invalid type: string \"") {
+        return format!("{head}invalid type: a string where another type is expected");
+    }
+    if let Some((head, _)) = text.split_once("invalid value: string \"") {
+        return format!("{head}invalid value: a string that is not allowed here");
+    }
+    text.to_owned()
 }
 
 #[cfg(test)]
@@ -175,7 +199,17 @@ mod tests {
         });
         json(&mut body);
         let text = body.to_string();
-        for secret in ["rtc-token", "\"AK\"", "\"SK\"", "STS", "API", "PW", "\"S\"", "SALT", "\"X\""] {
+        for secret in [
+            "rtc-token",
+            "\"AK\"",
+            "\"SK\"",
+            "STS",
+            "API",
+            "PW",
+            "\"S\"",
+            "SALT",
+            "\"X\"",
+        ] {
             assert!(!text.contains(secret), "{secret} in {text}");
         }
         assert_eq!(body["storageConfig"]["bucket"], "b");

@@ -1,0 +1,93 @@
+//! Running the service: take over what is ours, serve the API, keep the
+//! leases, and end as the shutdown policy says.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cloudrec_types::Secret;
+use tokio::net::TcpListener;
+
+use crate::api::{self, Api};
+use crate::sessions::{OnShutdown, Sessions};
+
+/// How long a stopping shutdown waits for the recordings to stop.
+pub const STOP_DEADLINE: Duration = Duration::from_secs(60);
+
+/// How the service ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ended {
+    /// Recordings handed over to other workers.
+    pub released: u64,
+    /// Recordings still live when a stopping shutdown's deadline passed.
+    pub not_stopped: usize,
+}
+
+/// Why the service could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The store failed while taking over earlier recordings.
+    #[error("cannot take over the recordings in the store: {0}")]
+    Resume(#[source] cloudrec_client::store::StoreError),
+    /// The listener failed.
+    #[error("the HTTP server failed: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+/// Serves `api` on `listener` until `shutdown` completes, then ends as
+/// `on_shutdown` says. First takes over the recordings of this worker's
+/// earlier life and those no live worker owns; while serving, renews its
+/// leases every third of the lease and takes over expired ones.
+pub async fn run(
+    listener: TcpListener,
+    api: Api,
+    token: Option<Secret>,
+    lease: Duration,
+    on_shutdown: OnShutdown,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<Ended, RunError> {
+    let sessions = Arc::clone(&api.sessions);
+    let resumed = sessions.resume().await.map_err(RunError::Resume)?;
+    if resumed > 0 {
+        tracing::info!(resumed, "took over recordings from the store");
+    }
+    let keeper = tokio::spawn(keep_leases(Arc::clone(&sessions), lease));
+    let router = api::router(api, token);
+    let served = axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    keeper.abort();
+    served.map_err(RunError::Serve)?;
+    Ok(match on_shutdown {
+        OnShutdown::Stop => Ended {
+            released: 0,
+            not_stopped: sessions.stop_all(STOP_DEADLINE).await,
+        },
+        OnShutdown::Handoff => Ended {
+            released: sessions.release().await.unwrap_or_else(|error| {
+                tracing::error!(%error, "could not release the leases: the recordings are taken over when they expire");
+                0
+            }),
+            not_stopped: 0,
+        },
+    })
+}
+
+/// Renews the leases and claims expired recordings, every third of `lease`.
+async fn keep_leases(sessions: Arc<Sessions>, lease: Duration) {
+    let mut tick = tokio::time::interval(lease / 3);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if let Err(error) = sessions.renew().await {
+            tracing::error!(%error, "could not renew the leases");
+        }
+        match sessions.claim(&mut Vec::new()).await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "took over expired recordings"),
+            Err(error) => tracing::error!(%error, "could not claim expired recordings"),
+        }
+    }
+}

@@ -1,0 +1,712 @@
+//! The recordings this process supervises: each one a session of its App ID's
+//! recorder and a watcher that writes every change to the store, fenced by the
+//! epoch this process claimed it with.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use cloudrec_client::store::{
+    Idempotency, ListQuery, NewSession, SessionRow, SessionStore, SessionUpdate, StoreError,
+};
+use cloudrec_client::{
+    RecoveryPolicy, SessionError, SessionHandle, SessionReport, SessionSpec, SessionView,
+};
+use cloudrec_core::{End, TaskRef};
+use cloudrec_fleet::StoreKey;
+use cloudrec_types::{
+    Cname, Mode, ResourceId, Sid, StartClientRequest, Uid, UpdateClientRequest,
+    UpdateLayoutClientRequest,
+};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use crate::app::App;
+use crate::create::{self, Checked};
+use crate::metrics::Metrics;
+use crate::problem::Problem;
+use crate::recording::{Recording, Report, WAITING};
+
+/// How the service ends on SIGTERM or SIGINT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnShutdown {
+    /// Release every lease without stopping anything: another worker (or this
+    /// one, restarted) takes the recordings over.
+    Handoff,
+    /// Stop every recording this process supervises, then exit.
+    Stop,
+}
+
+/// What a caller asks of a live recording.
+enum Order {
+    Stop,
+    Update(
+        Box<UpdateClientRequest>,
+        oneshot::Sender<Result<(), SessionError>>,
+    ),
+    UpdateLayout(
+        Box<UpdateLayoutClientRequest>,
+        oneshot::Sender<Result<(), SessionError>>,
+    ),
+}
+
+/// The settings of the sessions part of the service.
+#[derive(Clone, Debug)]
+pub struct SessionsConfig {
+    /// This worker's name, the owner written in the store.
+    pub worker: String,
+    /// How long a lease runs without renewal.
+    pub lease: Duration,
+    /// The key that seals start bodies in the store; without one, start bodies
+    /// are not stored and a restarted service cannot start a recording that had
+    /// not started yet.
+    pub store_key: Option<StoreKey>,
+}
+
+/// The recordings of this process, over the shared store.
+pub struct Sessions {
+    store: Arc<dyn SessionStore>,
+    apps: Vec<App>,
+    config: SessionsConfig,
+    metrics: Metrics,
+    live: Mutex<HashMap<Uuid, mpsc::UnboundedSender<Order>>>,
+    idle: tokio::sync::Notify,
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions")
+            .field("worker", &self.config.worker)
+            .field("live", &self.live_count())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The longest wait for the first store write of a recording's end.
+const END_WRITE_TRIES: u32 = 20;
+
+fn store_problem(error: &StoreError) -> Problem {
+    Problem::unavailable(format!("the session store failed: {error}"))
+}
+
+/// The text of a report's end: state, reason, files, upload status.
+fn report_of(report: &SessionReport) -> Report {
+    let mut out = match &report.end {
+        End::Stopped {
+            files,
+            uploading_status,
+            reason,
+        } => Report {
+            reason: reason.clone(),
+            files: files.clone(),
+            uploading_status: uploading_status.as_ref().map(|s| s.as_str().to_owned()),
+        },
+        End::StoppedNoData => Report {
+            reason: Some("nothing was recorded".to_owned()),
+            ..Report::default()
+        },
+        End::Failed { why } | End::Lost { why } => Report {
+            reason: Some(why.clone()),
+            ..Report::default()
+        },
+    };
+    if !report.unconfirmed.is_empty() {
+        let sids: Vec<&str> = report.unconfirmed.iter().map(|t| t.sid.as_str()).collect();
+        let note = format!(
+            "task(s) {} could not be confirmed as stopped and may record until their maxIdleTime",
+            sids.join(", ")
+        );
+        out.reason = Some(match out.reason {
+            Some(reason) => format!("{reason}; {note}"),
+            None => note,
+        });
+    }
+    out
+}
+
+/// What the store should hold for a session that looks like `view`.
+fn update_of(view: &SessionView, snapshot: &serde_json::Value) -> SessionUpdate {
+    let (state, report) = match &view.report {
+        Some(report) => (report.end.state().as_str(), report_of(report)),
+        None => (
+            view.state.map_or(WAITING, |state| state.as_str()),
+            Report::default(),
+        ),
+    };
+    let resource_id = view
+        .task
+        .as_ref()
+        .map(|task| task.resource_id.as_str().to_owned())
+        .or_else(|| view.resource_id.as_ref().map(|r| r.as_str().to_owned()));
+    SessionUpdate {
+        state: state.to_owned(),
+        snapshot: snapshot.clone(),
+        report: serde_json::to_value(report).unwrap_or_default(),
+        resource_id,
+        sid: view.task.as_ref().map(|task| task.sid.as_str().to_owned()),
+    }
+}
+
+impl Sessions {
+    /// The recordings of `apps` (the first is the default App ID) over `store`.
+    pub fn new(
+        store: Arc<dyn SessionStore>,
+        apps: Vec<App>,
+        config: SessionsConfig,
+        metrics: Metrics,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            apps,
+            config,
+            metrics,
+            live: Mutex::default(),
+            idle: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn SessionStore> {
+        &self.store
+    }
+
+    /// This worker's name.
+    pub fn worker(&self) -> &str {
+        &self.config.worker
+    }
+
+    /// How many recordings this process supervises now.
+    pub fn live_count(&self) -> usize {
+        self.live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    fn app(&self, id: Option<&str>) -> Result<&App, Problem> {
+        match id {
+            None => self
+                .apps
+                .first()
+                .ok_or_else(|| Problem::internal("the service has no App ID configured")),
+            Some(id) => self
+                .apps
+                .iter()
+                .find(|app| app.id.as_str() == id)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = self.apps.iter().map(|app| app.id.as_str()).collect();
+                    Problem::invalid(
+                        "appId",
+                        format!(
+                            "this service does not record on App ID {id}; it records on {}",
+                            known.join(", ")
+                        ),
+                    )
+                }),
+        }
+    }
+
+    /// Creates a recording from a raw `POST /v1/recordings` body: `Ok((recording,
+    /// true))` when it is new, `Ok((recording, false))` for a repeat of an
+    /// earlier request with the same idempotency key and body.
+    pub async fn create(
+        self: &Arc<Self>,
+        body: &[u8],
+        idempotency_key: Option<&str>,
+    ) -> Result<(Recording, bool), Problem> {
+        let checked: Checked = create::check(body)?;
+        let app = self.app(checked.app_id.as_deref())?.clone();
+        let idempotency = match idempotency_key {
+            None => None,
+            Some(key) => {
+                if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(Problem::invalid(
+                        "Idempotency-Key",
+                        "the Idempotency-Key header must be 1 to 255 visible ASCII characters",
+                    ));
+                }
+                Some(Idempotency {
+                    key: key.to_owned(),
+                    request_hash: create::request_hash(body),
+                })
+            }
+        };
+        let spec = checked.spec;
+        let new = NewSession {
+            app_id: app.id.as_str().to_owned(),
+            mode: spec.mode.as_str().to_owned(),
+            cname: spec.cname.as_str().to_owned(),
+            uid: spec.uid.get().to_string(),
+            state: WAITING.to_owned(),
+            snapshot: serde_json::json!({}),
+            request: checked.shown,
+            sealed_start: self
+                .config
+                .store_key
+                .as_ref()
+                .map(|key| key.seal(&checked.start_json)),
+            idempotency: idempotency.clone(),
+        };
+        let created = self
+            .store
+            .create(&self.config.worker, self.config.lease, &new)
+            .await
+            .map_err(|error| {
+                self.metrics.store_failed("create");
+                store_problem(&error)
+            })?;
+        if created.existing {
+            let same = created.row.idempotency.as_ref().map(|i| &i.request_hash)
+                == idempotency.as_ref().map(|i| &i.request_hash);
+            if !same {
+                return Err(Problem::conflict(
+                    "this Idempotency-Key was used with another body: use a new key for a new recording",
+                ));
+            }
+            return Ok((Recording::from(&created.row), false));
+        }
+        self.metrics.session_moved(None, Some(WAITING));
+        let handle = app.recorder.start_session(spec);
+        let recording = Recording::from(&created.row);
+        self.watch(created.row, handle);
+        Ok((recording, true))
+    }
+
+    /// The recording `id`.
+    pub async fn get(&self, id: Uuid) -> Result<Recording, Problem> {
+        match self.store.get(id).await {
+            Ok(Some(row)) => Ok(Recording::from(&row)),
+            Ok(None) => Err(Problem::not_found(format!("no recording has the id {id}"))),
+            Err(error) => {
+                self.metrics.store_failed("get");
+                Err(store_problem(&error))
+            }
+        }
+    }
+
+    /// One page of recordings.
+    pub async fn list(&self, query: &ListQuery) -> Result<Vec<Recording>, Problem> {
+        self.store
+            .list(query)
+            .await
+            .map(|rows| rows.iter().map(Recording::from).collect())
+            .map_err(|error| {
+                self.metrics.store_failed("list");
+                store_problem(&error)
+            })
+    }
+
+    fn order(&self, id: Uuid) -> Option<mpsc::UnboundedSender<Order>> {
+        self.live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&id)
+            .cloned()
+    }
+
+    /// Asks recording `id` to stop; answers it as it is now. Stopping a
+    /// recording that has ended is not an error.
+    pub async fn stop(&self, id: Uuid) -> Result<Recording, Problem> {
+        let recording = self.get(id).await?;
+        if let Some(orders) = self.order(id) {
+            let _ = orders.send(Order::Stop);
+            return Ok(recording);
+        }
+        if is_terminal(&recording.state) {
+            return Ok(recording);
+        }
+        Err(not_here(&recording))
+    }
+
+    /// Sends an update to recording `id` and waits for the service's answer.
+    pub async fn update(&self, id: Uuid, body: &[u8]) -> Result<Recording, Problem> {
+        let request: UpdateClientRequest = client_request_of(body)?;
+        let recording = self.get(id).await?;
+        let (reply, answer) = oneshot::channel();
+        self.send(&recording, Order::Update(Box::new(request), reply))?;
+        finish(answer.await, recording)
+    }
+
+    /// Sends an updateLayout to recording `id` (mix mode only).
+    pub async fn update_layout(&self, id: Uuid, body: &[u8]) -> Result<Recording, Problem> {
+        let request: UpdateLayoutClientRequest = client_request_of(body)?;
+        let recording = self.get(id).await?;
+        if recording.mode != "mix" {
+            return Err(Problem::conflict(format!(
+                "updateLayout applies to mix recordings; this one is {}",
+                recording.mode
+            )));
+        }
+        let (reply, answer) = oneshot::channel();
+        self.send(&recording, Order::UpdateLayout(Box::new(request), reply))?;
+        finish(answer.await, recording)
+    }
+
+    fn send(&self, recording: &Recording, order: Order) -> Result<(), Problem> {
+        if is_terminal(&recording.state) {
+            return Err(Problem::conflict(format!(
+                "the recording has ended ({}): create a new one",
+                recording.state
+            )));
+        }
+        match self.order(recording.id) {
+            Some(orders) => orders
+                .send(order)
+                .map_err(|_| Problem::conflict("the recording ended while the request arrived")),
+            None => Err(not_here(recording)),
+        }
+    }
+
+    /// Supervises `row` through `handle` until it ends, writing every change.
+    fn watch(self: &Arc<Self>, row: SessionRow, handle: SessionHandle) {
+        let (orders, inbox) = mpsc::unbounded_channel();
+        self.live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(row.id, orders);
+        let sessions = Arc::clone(self);
+        tokio::spawn(async move {
+            let id = row.id;
+            sessions.follow(row, handle, inbox).await;
+            sessions
+                .live
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&id);
+            sessions.idle.notify_waiters();
+        });
+    }
+
+    async fn follow(
+        &self,
+        row: SessionRow,
+        handle: SessionHandle,
+        mut inbox: mpsc::UnboundedReceiver<Order>,
+    ) {
+        let mut stored = row.state.clone();
+        let mut view = handle.view();
+        let mut orders_open = true;
+        loop {
+            let ended = view.report.is_some();
+            let update = update_of(&view, &row.snapshot);
+            if update.state != stored || ended {
+                match self.write(&row, &update, ended).await {
+                    Ok(()) => {
+                        self.metrics
+                            .session_moved(Some(&stored), Some(&update.state));
+                        stored = update.state;
+                    }
+                    Err(StoreError::Fenced(fenced)) => {
+                        tracing::warn!(recording = %row.id, %fenced, "the recording is not this worker's any more: it stops acting on it");
+                        self.metrics.session_moved(Some(&stored), None);
+                        return;
+                    }
+                    Err(error) => {
+                        tracing::error!(recording = %row.id, %error, "could not write the recording's state");
+                    }
+                }
+            }
+            if ended {
+                if !is_terminal(&stored) {
+                    self.metrics.session_moved(Some(&stored), None);
+                }
+                return;
+            }
+            tokio::select! {
+                next = handle.changed(&view) => view = next,
+                order = inbox.recv(), if orders_open => match order {
+                    Some(Order::Stop) => handle.request_stop(),
+                    Some(Order::Update(request, reply)) => {
+                        let _ = reply.send(handle.update(*request).await);
+                    }
+                    Some(Order::UpdateLayout(request, reply)) => {
+                        let _ = reply.send(handle.update_layout(*request).await);
+                    }
+                    None => orders_open = false,
+                },
+            }
+        }
+    }
+
+    /// Writes `update`; the end of a recording is tried again while the store
+    /// fails, so that it is not left looking alive.
+    async fn write(
+        &self,
+        row: &SessionRow,
+        update: &SessionUpdate,
+        ended: bool,
+    ) -> Result<(), StoreError> {
+        let mut tries = 0;
+        loop {
+            let result = self
+                .store
+                .write(&self.config.worker, row.id, row.epoch, update)
+                .await;
+            match result {
+                Err(StoreError::Fenced(_)) | Ok(()) => return result,
+                Err(error) => {
+                    self.metrics.store_failed("write");
+                    tries += 1;
+                    if !ended || tries >= END_WRITE_TRIES {
+                        return Err(error);
+                    }
+                    tokio::time::sleep(Duration::from_millis(250 * u64::from(tries.min(8)))).await;
+                }
+            }
+        }
+    }
+
+    /// Takes over what this worker owned before a restart and what no live
+    /// worker owns, and supervises it again: tasks named by a journal or the
+    /// store are queried, then watched; recordings that never started are
+    /// started from their sealed body, or failed when no key sealed it.
+    pub async fn resume(self: &Arc<Self>) -> Result<usize, StoreError> {
+        let mut journalled: Vec<SessionHandle> = Vec::new();
+        for app in &self.apps {
+            match app.recorder.recover(RecoveryPolicy::Resume).await {
+                Ok(report) => journalled.extend(report.resumed),
+                Err(error) => {
+                    tracing::error!(app = app.id.as_str(), %error, "the journal could not be read: tasks it named are resumed from the store only");
+                }
+            }
+        }
+        self.store.release(&self.config.worker).await?;
+        let resumed = self.claim(&mut journalled).await?;
+        for orphan in journalled {
+            // A task the journal named and no recording owns: nobody asked for it.
+            tracing::warn!(task = ?orphan.task(), "a journalled task belongs to no recording: it is stopped");
+            tokio::spawn(orphan.stop());
+        }
+        Ok(resumed)
+    }
+
+    /// Claims unowned or expired recordings and supervises them.
+    pub async fn claim(
+        self: &Arc<Self>,
+        journalled: &mut Vec<SessionHandle>,
+    ) -> Result<usize, StoreError> {
+        let rows = self
+            .store
+            .claim(&self.config.worker, self.config.lease, 10_000)
+            .await?;
+        let count = rows.len();
+        self.metrics.took_over(count as u64);
+        for row in rows {
+            self.metrics.session_moved(None, Some(&row.state));
+            self.take(row, journalled).await;
+        }
+        Ok(count)
+    }
+
+    async fn take(self: &Arc<Self>, row: SessionRow, journalled: &mut Vec<SessionHandle>) {
+        let Ok(app) = self.app(Some(&row.app_id)).cloned() else {
+            self.fail(&row, format!("this service has no credentials for App ID {}: it cannot supervise the recording", row.app_id)).await;
+            return;
+        };
+        let ids = ids_of(&row);
+        let found = journalled.iter().position(|handle| {
+            let Some(task) = handle.task() else {
+                return false;
+            };
+            match &row.sid {
+                Some(sid) => task.sid.as_str() == sid,
+                None => ids.as_ref().is_ok_and(|(mode, cname, uid)| {
+                    task.mode == *mode && task.cname == *cname && task.uid == *uid
+                }),
+            }
+        });
+        if let Some(index) = found {
+            let handle = journalled.swap_remove(index);
+            self.watch(row, handle);
+            return;
+        }
+        let Ok((mode, cname, uid)) = ids else {
+            self.fail(
+                &row,
+                "the stored recording has an unreadable mode, channel or uid".to_owned(),
+            )
+            .await;
+            return;
+        };
+        if let (Some(resource_id), Some(sid)) = (&row.resource_id, &row.sid) {
+            let (Ok(resource_id), Ok(sid)) = (
+                ResourceId::new(resource_id.as_str()),
+                Sid::new(sid.as_str()),
+            ) else {
+                self.fail(
+                    &row,
+                    "the stored resource id or sid is unreadable".to_owned(),
+                )
+                .await;
+                return;
+            };
+            let task = TaskRef {
+                resource_id,
+                sid,
+                mode,
+                cname,
+                uid,
+            };
+            let handle = app.recorder.resume(&task);
+            self.watch(row, handle);
+            return;
+        }
+        let start = row
+            .sealed_start
+            .as_ref()
+            .zip(self.config.store_key.as_ref())
+            .and_then(|(sealed, key)| key.open(sealed).ok())
+            .and_then(|json| serde_json::from_slice::<StartClientRequest>(&json).ok());
+        match start {
+            Some(start) => {
+                let acquire = row
+                    .request
+                    .get("acquire")
+                    .filter(|value| !value.is_null())
+                    .and_then(|value| serde_json::from_value(value.clone()).ok())
+                    .unwrap_or_default();
+                let spec = SessionSpec::new(mode, cname, uid, start).with_acquire(acquire);
+                let handle = app.recorder.start_session(spec);
+                self.watch(row, handle);
+            }
+            None => {
+                let why = if row.sealed_start.is_some() {
+                    "the sealed start body cannot be opened with this CLOUDREC_STORE_KEY: give the key it was sealed with, or create the recording again"
+                } else {
+                    "the service restarted before this recording started, and its start body was not kept (no CLOUDREC_STORE_KEY): create it again"
+                };
+                self.fail(&row, why.to_owned()).await;
+            }
+        }
+    }
+
+    async fn fail(&self, row: &SessionRow, why: String) {
+        let update = SessionUpdate {
+            state: "failed".to_owned(),
+            snapshot: row.snapshot.clone(),
+            report: serde_json::to_value(Report {
+                reason: Some(why),
+                ..Report::default()
+            })
+            .unwrap_or_default(),
+            resource_id: None,
+            sid: None,
+        };
+        match self.write(row, &update, true).await {
+            Ok(()) => self.metrics.session_moved(Some(&row.state), Some("failed")),
+            Err(error) => {
+                tracing::error!(recording = %row.id, %error, "could not mark the recording failed")
+            }
+        }
+    }
+
+    /// Renews this worker's leases; recordings missing from the renewal were
+    /// taken over and are no longer followed.
+    pub async fn renew(&self) -> Result<usize, StoreError> {
+        let leases = self
+            .store
+            .renew(&self.config.worker, self.config.lease)
+            .await?;
+        Ok(leases.len())
+    }
+
+    /// Asks every live recording to stop and waits until they all ended, or
+    /// until `deadline`; answers how many are still live.
+    pub async fn stop_all(&self, deadline: Duration) -> usize {
+        let orders: Vec<_> = self
+            .live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        for order in orders {
+            let _ = order.send(Order::Stop);
+        }
+        let until = tokio::time::Instant::now() + deadline;
+        loop {
+            let notified = self.idle.notified();
+            if self.live_count() == 0 {
+                return 0;
+            }
+            if tokio::time::timeout_at(until, notified).await.is_err() {
+                return self.live_count();
+            }
+        }
+    }
+
+    /// Hands every recording of this worker over (owner cleared, nothing
+    /// stopped); answers how many.
+    pub async fn release(&self) -> Result<u64, StoreError> {
+        self.store.release(&self.config.worker).await
+    }
+}
+
+fn ids_of(row: &SessionRow) -> Result<(Mode, Cname, Uid), ()> {
+    let cname = Cname::new(row.cname.as_str()).map_err(|_| ())?;
+    let uid = row
+        .uid
+        .parse::<u32>()
+        .ok()
+        .and_then(|uid| Uid::new(uid).ok())
+        .ok_or(())?;
+    Ok((Mode::parse(&row.mode), cname, uid))
+}
+
+/// Whether `state` names an end.
+pub fn is_terminal(state: &str) -> bool {
+    cloudrec_client::store::TERMINAL_STATES.contains(&state)
+}
+
+fn not_here(recording: &Recording) -> Problem {
+    match &recording.owner {
+        Some(owner) => Problem::unavailable(format!(
+            "the recording is supervised by worker {owner}; commands between workers are not built yet: send it to that worker"
+        )),
+        None => Problem::unavailable(
+            "no worker supervises the recording right now (it is being taken over): try again in a few seconds",
+        ),
+    }
+}
+
+fn client_request_of<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Body {
+        client_request: serde_json::Value,
+    }
+    let body: Body = serde_json::from_slice(body).map_err(|error| {
+        Problem::invalid(
+            "",
+            format!(
+                "the body must be {{\"clientRequest\": {{...}}}}: {}",
+                cloudrec_types::redact::serde_message(&error)
+            ),
+        )
+    })?;
+    serde_json::from_value(body.client_request).map_err(|error| {
+        Problem::invalid(
+            "clientRequest",
+            format!(
+                "clientRequest does not fit the REST API's schema: {}",
+                cloudrec_types::redact::serde_message(&error)
+            ),
+        )
+    })
+}
+
+fn finish(
+    answer: Result<Result<(), SessionError>, oneshot::error::RecvError>,
+    recording: Recording,
+) -> Result<Recording, Problem> {
+    match answer {
+        Ok(Ok(())) => Ok(recording),
+        Ok(Err(SessionError::NotRunning)) => Err(Problem::conflict(
+            "the recording's task does not run yet (or any more): wait until its state is running",
+        )),
+        Ok(Err(SessionError::Call(error))) => Err(Problem::upstream(error.to_string())),
+        Ok(Err(_)) | Err(_) => Err(Problem::conflict(
+            "the recording has ended: create a new one",
+        )),
+    }
+}

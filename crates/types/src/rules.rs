@@ -198,8 +198,15 @@ fn check_start(request: &StartClientRequest, mode: &Mode, path: &Path<'_>) -> Ch
         check_recording_config(recording, mode, &recording_path)?;
     }
 
+    let files_path = path.key("recordingFileConfig");
+    if is_individual(mode) {
+        // Individual recording needs its file types, unless it takes screenshots only.
+        files_path.required(
+            request.recording_file_config.is_some() || request.snapshot_config.is_some(),
+        )?;
+    }
     if let Some(files) = &request.recording_file_config {
-        check_file_config(files, mode, &path.key("recordingFileConfig"))?;
+        check_file_config(files, mode, &files_path)?;
     }
 
     let snapshot_path = path.key("snapshotConfig");

@@ -113,7 +113,10 @@ impl StartClientRequest {
     /// An individual recording of everyone in a communication channel (separate
     /// audio and video files per user, HLS output).
     pub fn individual(storage: StorageConfig) -> Self {
-        Self::mix(storage)
+        Self {
+            recording_file_config: Some(RecordingFileConfig::default()),
+            ..Self::mix(storage)
+        }
     }
 
     /// A web page recording of `url` at 1280x720 (see [`WebRecorderParams::new`]),

@@ -308,7 +308,8 @@ fn start_client(mode: Mode) -> BoxedStrategy<StartClientRequest> {
                 if let Some(interval) = snapshot.filter(|_| no_audio_only_lists) {
                     request = request.with_snapshot(SnapshotConfig::every(interval));
                 }
-                if files {
+                // Individual recording names its file types unless it takes screenshots only.
+                if files || request.snapshot_config.is_none() {
                     request.recording_file_config = Some(RecordingFileConfig::default());
                 }
                 request

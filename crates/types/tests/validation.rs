@@ -48,6 +48,7 @@ fn storage() -> Value {
 fn individual_start() -> Value {
     json!({"cname": "room", "uid": "527841", "clientRequest": {
         "recordingConfig": {"channelType": 0, "subscribeUidGroup": 0},
+        "recordingFileConfig": {"avFileType": ["hls"]},
         "storageConfig": storage()}})
 }
 
@@ -1580,4 +1581,14 @@ fn service_param_shape_problems_name_the_missing_field() {
         "clientRequest.extensionServiceConfig.extensionServices[0].serviceParam"
     );
     assert!(error.to_string().contains("maxRecordingHour"), "{error}");
+}
+
+#[test]
+fn individual_recording_names_its_file_types_unless_it_takes_screenshots_only() {
+    let mut body = individual_start();
+    remove(&mut body, "/clientRequest/recordingFileConfig");
+    let error = check::<StartRequest>(&body, &Mode::Individual).unwrap_err();
+    assert_eq!(error.field(), "clientRequest.recordingFileConfig");
+    body["clientRequest"]["snapshotConfig"] = json!({"captureInterval": 5, "fileType": ["jpg"]});
+    check::<StartRequest>(&body, &Mode::Individual).expect("screenshots only need no file types");
 }

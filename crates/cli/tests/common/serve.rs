@@ -329,3 +329,8 @@ pub fn temp_dir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Whether `state` names an end.
+pub fn is_terminal(state: &str) -> bool {
+    matches!(state, "stopped" | "stopped_no_data" | "failed" | "lost")
+}

@@ -49,6 +49,12 @@ pub(crate) struct EmulatorArgs {
     /// The most bytes the request log holds (oldest entries dropped first).
     #[arg(long, default_value_t = 8 << 20)]
     request_log_bytes: usize,
+    /// Requests per second the App ID may send before 429 (the service's default is 10).
+    #[arg(long, default_value_t = 10)]
+    rate_limit: u32,
+    /// Tasks the App ID may run at once before acquire answers 406 (the service's default is 50).
+    #[arg(long, default_value_t = 50)]
+    task_limit: usize,
     /// POST signed NCS notices about the tasks to this http:// URL (needs --ncs-secret).
     #[arg(long)]
     ncs_url: Option<String>,
@@ -159,6 +165,8 @@ pub(crate) async fn run(args: &EmulatorArgs) -> Result<Exit, Fail> {
         customer_id: args.customer_id.clone(),
         customer_secret: Secret::new(secret.clone()),
         time_scale: args.time_scale,
+        rate_limit_per_sec: args.rate_limit,
+        concurrency_limit: args.task_limit,
         faults,
         strict_fields: args.strict_fields,
         header_read_timeout,

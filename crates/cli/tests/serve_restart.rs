@@ -56,7 +56,9 @@ fn a_killed_single_node_resumes_every_recording_from_its_state_dir() {
         "{metrics}"
     );
     assert!(
-        metrics.contains(&format!("cloudrec_sessions{{state=\"running\"}} {RECORDINGS}")),
+        metrics.contains(&format!(
+            "cloudrec_sessions{{state=\"running\"}} {RECORDINGS}"
+        )),
         "{metrics}"
     );
     // The same tasks record on: nothing was started again.
@@ -69,14 +71,20 @@ fn a_killed_single_node_resumes_every_recording_from_its_state_dir() {
     );
 
     for id in &ids {
-        let stop = second.post(&format!("/v1/recordings/{id}/stop"), &serde_json::Value::Null);
+        let stop = second.post(
+            &format!("/v1/recordings/{id}/stop"),
+            &serde_json::Value::Null,
+        );
         assert_eq!(stop.status, 202, "{}", stop.body);
     }
     for id in &ids {
         let ended = second.wait_for_recording(id, LIMIT, |r| {
             common::serve::is_terminal(r["state"].as_str().unwrap_or(""))
         });
-        assert!(ended["state"].as_str().unwrap().starts_with("stopped"), "{ended}");
+        assert!(
+            ended["state"].as_str().unwrap().starts_with("stopped"),
+            "{ended}"
+        );
     }
     assert!(emulator.live_tasks().is_empty());
     let _ = std::fs::remove_dir_all(dir);

@@ -597,3 +597,37 @@ fn resume_supervises_a_known_task_and_stops_it() {
     assert!(matches!(report.end, End::Stopped { .. }));
     assert!(world.fake.live_tasks().is_empty());
 }
+
+#[test]
+fn an_abandoned_session_ends_without_a_call_and_leaves_its_task_recording() {
+    let world = World::new();
+    let recorder = world.recorder(RecorderConfig::default());
+    let journal = world.journal.clone();
+    let fake = world.fake.clone();
+    let (report, calls_before) = world
+        .sim
+        .run(async move {
+            let handle = recorder.start_session(spec(1));
+            handle.running().await.expect("running");
+            let calls = fake.calls_of(Endpoint::Query) + fake.calls_of(Endpoint::Stop);
+            handle.abandon();
+            (handle.finished().await, calls)
+        })
+        .expect("the session ended");
+    assert!(
+        matches!(&report.end, End::Failed { why } if why.contains("handed over")),
+        "{:?}",
+        report.end
+    );
+    assert!(report.unconfirmed.is_empty());
+    assert_eq!(
+        world.fake.calls_of(Endpoint::Query) + world.fake.calls_of(Endpoint::Stop),
+        calls_before,
+        "no call after abandon"
+    );
+    assert_eq!(world.fake.live_tasks().len(), 1, "the task records on");
+    assert!(
+        journal.live().unwrap().is_empty(),
+        "the journal no longer names it"
+    );
+}

@@ -219,6 +219,7 @@ pub struct ShutdownReport {
 
 pub(crate) enum Command {
     Stop,
+    Abandon,
     HandleDropped,
     Update(Box<UpdateClientRequest>, Sender<Result<(), SessionError>>),
     UpdateLayout(
@@ -563,6 +564,14 @@ impl SessionHandle {
     /// [`finished`](Self::finished).
     pub fn request_stop(&self) {
         let _ = self.commands.send(Command::Stop);
+    }
+
+    /// Gives the session up without another call: the supervisor ends at its
+    /// next step, its task keeps recording and leaves this recorder's journal.
+    /// For a session another process now owns (taken over in a fleet); the
+    /// report says it was handed over.
+    pub fn abandon(&self) {
+        let _ = self.commands.send(Command::Abandon);
     }
 
     /// Sends an update (subscriptions, web recording, RTMP, storage credentials)

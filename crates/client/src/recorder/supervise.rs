@@ -55,6 +55,8 @@ pub(crate) struct Supervisor<T, C, E> {
     inbox: Receiver<Command>,
     reports: Sender<SessionReport>,
     pub(crate) admitted: bool,
+    /// Given up: another process owns the session now.
+    abandoned: bool,
 }
 
 impl<T, C, E> Supervisor<T, C, E> {
@@ -78,6 +80,7 @@ impl<T, C, E> Supervisor<T, C, E> {
             inbox,
             reports,
             admitted: false,
+            abandoned: false,
         })
     }
 
@@ -120,6 +123,9 @@ where
         let clock = client.clock();
         let mut input = Input::Wake;
         loop {
+            if self.abandoned {
+                return self.handed_over();
+            }
             let now = clock.now();
             let action = self.session.handle(input, now, self.inner.jitter());
             self.publish();
@@ -250,6 +256,7 @@ where
     async fn command(&mut self, command: Command) {
         match command {
             Command::Stop => self.session.request_stop(),
+            Command::Abandon => self.abandoned = true,
             Command::HandleDropped => match self.inner.config.leak {
                 LeakPolicy::Stop => self.session.request_stop(),
                 LeakPolicy::Warn => tracing::warn!(
@@ -295,7 +302,7 @@ where
             Command::Update(_, reply) | Command::UpdateLayout(_, reply) => {
                 let _ = reply.send(Err(SessionError::Ended));
             }
-            Command::Stop | Command::HandleDropped => {}
+            Command::Stop | Command::Abandon | Command::HandleDropped => {}
         }
     }
 
@@ -409,6 +416,41 @@ where
             subject: Arc::new(subject),
             kind,
         });
+    }
+
+    /// The report of a session given up to another owner: its tasks and
+    /// intents leave this recorder's journal (the new owner answers for them)
+    /// and none counts as unconfirmed here.
+    fn handed_over(&mut self) -> SessionReport {
+        if let Some(journal) = self.inner.journal() {
+            for task in &self.journalled {
+                if let Err(error) = journal.remove(&task.sid) {
+                    self.journal_failed("done", &error, false);
+                }
+            }
+            for resource_id in &self.intents {
+                let entry = Entry::Dropped {
+                    resource_id: resource_id.clone(),
+                };
+                if let Err(error) = journal.write(&entry) {
+                    self.journal_failed("dropped", &error, false);
+                }
+            }
+        }
+        SessionReport {
+            id: self.id,
+            end: End::Failed {
+                why: "handed over: another process supervises this session now".into(),
+            },
+            last_task: self
+                .session
+                .task()
+                .map(|task| task_ref(&self.spec, task))
+                .or_else(|| self.journalled.last().cloned()),
+            unconfirmed: Vec::new(),
+            uncertain: Vec::new(),
+            restarts: self.session.restarts(),
+        }
     }
 
     /// The final report; confirmed tasks leave the journal.

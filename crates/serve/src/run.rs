@@ -75,14 +75,39 @@ pub async fn run(
 }
 
 /// Renews the leases and claims expired recordings, every third of `lease`.
+///
+/// A renewal that has not succeeded for two thirds of the lease, counted on
+/// this process's monotonic clock from the moment the last good one was sent,
+/// means another worker may claim the recordings soon: this worker gives them
+/// all up first, so that two workers never act on one recording.
 async fn keep_leases(sessions: Arc<Sessions>, lease: Duration) {
     let mut tick = tokio::time::interval(lease / 3);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tick.tick().await;
+    let margin = lease * 2 / 3;
+    let mut renewed_at = tokio::time::Instant::now();
     loop {
         tick.tick().await;
-        if let Err(error) = sessions.renew().await {
-            tracing::error!(%error, "could not renew the leases");
+        let sent = tokio::time::Instant::now();
+        if sent.duration_since(renewed_at) > margin {
+            let given_up = sessions.abandon_all();
+            if given_up > 0 {
+                tracing::error!(
+                    given_up,
+                    "the leases could not be renewed in time: every recording is given up to the other workers"
+                );
+            }
+            // What is still ours goes back to the store, to be claimed afresh
+            // (by this worker or another) with a new epoch.
+            match sessions.release().await {
+                Ok(_) => renewed_at = sent,
+                Err(error) => tracing::error!(%error, "could not release the leases after a stall"),
+            }
+        } else {
+            match sessions.renew().await {
+                Ok(_) => renewed_at = sent,
+                Err(error) => tracing::error!(%error, "could not renew the leases"),
+            }
         }
         match sessions.claim(&mut Vec::new()).await {
             Ok(0) => {}

@@ -40,6 +40,8 @@ pub enum OnShutdown {
 /// What a caller asks of a live recording.
 enum Order {
     Stop,
+    /// Another worker owns it now: stop acting on it, without a call.
+    Abandon,
     Update(
         Box<UpdateClientRequest>,
         oneshot::Sender<Result<(), SessionError>>,
@@ -416,6 +418,11 @@ impl Sessions {
                 next = handle.changed(&view) => view = next,
                 order = inbox.recv(), if orders_open => match order {
                     Some(Order::Stop) => handle.request_stop(),
+                    Some(Order::Abandon) => {
+                        handle.abandon();
+                        self.metrics.session_moved(Some(&stored), None);
+                        return;
+                    }
                     Some(Order::Update(request, reply)) => {
                         let _ = reply.send(handle.update(*request).await);
                     }
@@ -473,11 +480,61 @@ impl Sessions {
         self.store.release(&self.config.worker).await?;
         let resumed = self.claim(&mut journalled).await?;
         for orphan in journalled {
-            // A task the journal named and no recording owns: nobody asked for it.
-            tracing::warn!(task = ?orphan.task(), "a journalled task belongs to no recording: it is stopped");
-            tokio::spawn(orphan.stop());
+            self.settle_orphan(orphan).await;
         }
         Ok(resumed)
+    }
+
+    /// A task the journal named that no claimed recording matched: another
+    /// worker's now (given up), or nobody's (stopped: nobody asked for it).
+    async fn settle_orphan(&self, orphan: SessionHandle) {
+        let Some(task) = orphan.task() else {
+            orphan.abandon();
+            return;
+        };
+        let query = ListQuery {
+            limit: crate::api::MAX_PAGE,
+            ..ListQuery::default()
+        };
+        let mut after = None;
+        loop {
+            let page = match self
+                .store
+                .list(&ListQuery {
+                    after,
+                    ..query.clone()
+                })
+                .await
+            {
+                Ok(page) => page,
+                Err(error) => {
+                    // Unknown: leave the task alone rather than stop another worker's.
+                    tracing::error!(%error, sid = task.sid.as_str(), "cannot tell whose journalled task this is: left recording");
+                    orphan.abandon();
+                    return;
+                }
+            };
+            if let Some(row) = page
+                .iter()
+                .find(|row| row.sid.as_deref() == Some(task.sid.as_str()))
+            {
+                if !is_terminal(&row.state) {
+                    tracing::info!(sid = task.sid.as_str(), owner = ?row.owner, "a journalled task belongs to a recording of another worker: given up");
+                    orphan.abandon();
+                    return;
+                }
+                break;
+            }
+            match page.last() {
+                Some(last) if page.len() == query.limit as usize => after = Some(last.id),
+                _ => break,
+            }
+        }
+        tracing::warn!(
+            sid = task.sid.as_str(),
+            "a journalled task belongs to no live recording: it is stopped"
+        );
+        tokio::spawn(orphan.stop());
     }
 
     /// Claims unowned or expired recordings and supervises them.
@@ -600,14 +657,47 @@ impl Sessions {
         }
     }
 
-    /// Renews this worker's leases; recordings missing from the renewal were
-    /// taken over and are no longer followed.
+    /// Renews this worker's leases; a recording missing from the renewal was
+    /// taken over (or ended) and is given up at once, with no further call.
+    /// Answers how many leases were renewed.
     pub async fn renew(&self) -> Result<usize, StoreError> {
         let leases = self
             .store
             .renew(&self.config.worker, self.config.lease)
             .await?;
+        let kept: std::collections::HashSet<Uuid> = leases.iter().map(|lease| lease.id).collect();
+        let lost: Vec<(Uuid, mpsc::UnboundedSender<Order>)> = self
+            .live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|(id, _)| !kept.contains(id))
+            .map(|(id, orders)| (*id, orders.clone()))
+            .collect();
+        for (id, orders) in lost {
+            // A recording that ended since its last write is missing too: its
+            // watcher has already finished, and the order goes nowhere.
+            tracing::warn!(recording = %id, "the lease was not renewed: another worker took the recording over");
+            let _ = orders.send(Order::Abandon);
+        }
         Ok(leases.len())
+    }
+
+    /// Gives up every live recording without a call: this worker's leases may
+    /// have run out (it could not renew them in time), so another worker may
+    /// own them already.
+    pub fn abandon_all(&self) -> usize {
+        let orders: Vec<_> = self
+            .live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        for order in &orders {
+            let _ = order.send(Order::Abandon);
+        }
+        orders.len()
     }
 
     /// Asks every live recording to stop and waits until they all ended, or

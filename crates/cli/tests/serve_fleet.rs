@@ -1,0 +1,345 @@
+//! A fleet of `cloudrec serve` workers on one PostgreSQL store and one
+//! emulator: a worker killed with SIGKILL, a rolling deploy with SIGTERM, and a
+//! worker paused with SIGSTOP past its lease. In each, every recording keeps
+//! its task (no restart, no second task), is supervised by exactly one live
+//! worker, and stops only when asked.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::serve::{EmulatorProc, ServeProc, http, is_terminal, mix_body, temp_dir};
+
+const LIMIT: Duration = Duration::from_secs(120);
+
+/// A throwaway database on the machine's PostgreSQL, dropped at the end.
+struct Database {
+    name: String,
+    url: String,
+}
+
+fn psql(sql: &str) {
+    let host = std::env::var("CLOUDREC_TEST_PGHOST").unwrap_or_else(|_| "127.0.0.1".to_owned());
+    let output = Command::new("psql")
+        .args([
+            "-h",
+            &host,
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql,
+        ])
+        .output()
+        .expect("psql runs (install postgresql-client)");
+    assert!(
+        output.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+impl Database {
+    fn create(name: &str) -> Self {
+        let name = format!("cloudrec_{name}_{}", std::process::id());
+        psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        psql(&format!("CREATE DATABASE {name}"));
+        let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+        Self { name, url }
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        psql(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ));
+    }
+}
+
+struct Fleet {
+    emulator: EmulatorProc,
+    database: Database,
+    dir: std::path::PathBuf,
+    workers: BTreeMap<String, ServeProc>,
+}
+
+impl Fleet {
+    fn new(name: &str, workers: usize) -> Self {
+        let mut fleet = Self {
+            // Room for 60 tasks at once: the fleet-wide task limit is not built,
+            // and each worker alone admits 50.
+            emulator: EmulatorProc::start(&["--rate-limit", "100", "--task-limit", "100"]),
+            database: Database::create(name),
+            dir: temp_dir(name),
+            workers: BTreeMap::new(),
+        };
+        for n in 0..workers {
+            fleet.start(&format!("w{n}"));
+        }
+        fleet
+    }
+
+    fn start(&mut self, worker: &str) {
+        let state = self.dir.join(worker);
+        let serve = ServeProc::start(
+            &self.emulator.base_url,
+            &[
+                "--database-url",
+                &self.database.url,
+                "--worker-id",
+                worker,
+                "--state-dir",
+                state.to_str().unwrap(),
+                "--lease",
+                "3s",
+                "--poll-interval",
+                "1s",
+            ],
+            &[],
+        );
+        self.workers.insert(worker.to_owned(), serve);
+    }
+
+    fn any(&self) -> &ServeProc {
+        self.workers.values().next_back().expect("a live worker")
+    }
+
+    fn recordings(&self) -> Vec<serde_json::Value> {
+        let page = self.any().get("/v1/recordings?limit=1000").json();
+        page["recordings"].as_array().unwrap().clone()
+    }
+
+    /// Waits until every recording runs, owned by a live worker; answers
+    /// each recording's sid.
+    fn all_running_on_live_workers(&self) -> BTreeMap<String, String> {
+        let deadline = Instant::now() + LIMIT;
+        loop {
+            let recordings = self.recordings();
+            let settled = recordings.iter().all(|r| {
+                r["state"] == "running"
+                    && r["owner"]
+                        .as_str()
+                        .is_some_and(|o| self.workers.contains_key(o))
+            });
+            if settled {
+                return recordings
+                    .iter()
+                    .map(|r| {
+                        (
+                            r["id"].as_str().unwrap().to_owned(),
+                            r["sid"].as_str().unwrap().to_owned(),
+                        )
+                    })
+                    .collect();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "not all running on live workers: {recordings:#?}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn create(&self, count: u32) -> Vec<String> {
+        let workers: Vec<&ServeProc> = self.workers.values().collect();
+        (0..count)
+            .map(|n| {
+                let serve = workers[n as usize % workers.len()];
+                let reply =
+                    serve.post("/v1/recordings", &mix_body(&format!("fleet-{n}"), 2000 + n));
+                assert_eq!(reply.status, 201, "{}", reply.body);
+                reply.json()["id"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    }
+
+    fn live_sids(&self) -> BTreeSet<String> {
+        self.emulator
+            .live_tasks()
+            .iter()
+            .filter_map(|task| task["sid"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    fn starts(&self) -> usize {
+        http(self.emulator.addr, "GET", "/_emulator/requests", &[], b"")
+            .body
+            .matches("/start")
+            .count()
+    }
+
+    /// Stops every recording through its owner and waits until all stopped.
+    fn stop_all(&self) {
+        for recording in self.recordings() {
+            let owner = recording["owner"].as_str().unwrap();
+            let id = recording["id"].as_str().unwrap();
+            let stop = self.workers[owner].post(
+                &format!("/v1/recordings/{id}/stop"),
+                &serde_json::Value::Null,
+            );
+            assert_eq!(stop.status, 202, "{}", stop.body);
+        }
+        for recording in self.recordings() {
+            let id = recording["id"].as_str().unwrap();
+            let ended = self.any().wait_for_recording(id, LIMIT, |r| {
+                is_terminal(r["state"].as_str().unwrap_or(""))
+            });
+            assert!(
+                ended["state"].as_str().unwrap().starts_with("stopped"),
+                "{ended}"
+            );
+        }
+        assert!(
+            self.emulator.live_tasks().is_empty(),
+            "tasks left: {:?}",
+            self.emulator.live_tasks()
+        );
+    }
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        self.workers.clear();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn a_worker_killed_with_sigkill_has_its_recordings_taken_over_and_none_restarted() {
+    let mut fleet = Fleet::new("fleet_kill", 3);
+    fleet.create(60);
+    let sids = fleet.all_running_on_live_workers();
+    assert_eq!(sids.len(), 60);
+    let before: BTreeSet<String> = sids.values().cloned().collect();
+    assert_eq!(fleet.live_sids(), before);
+    let victims = fleet
+        .recordings()
+        .iter()
+        .filter(|r| r["owner"] == "w0")
+        .count();
+    assert!(victims > 0);
+
+    let mut dead = fleet.workers.remove("w0").unwrap();
+    dead.proc.signal("KILL");
+    dead.proc.wait(LIMIT);
+
+    let after = fleet.all_running_on_live_workers();
+    assert_eq!(after, sids, "every recording kept its task");
+    assert_eq!(fleet.live_sids(), before, "no task was added or lost");
+    assert_eq!(fleet.starts(), 60, "no recording was started twice");
+    let taken: usize = fleet
+        .workers
+        .values()
+        .map(|w| {
+            let metrics = w.get("/metrics").body;
+            metrics
+                .lines()
+                .find_map(|l| l.strip_prefix("cloudrec_takeovers_total "))
+                .and_then(|n| n.trim().parse::<usize>().ok())
+                .unwrap_or(0)
+        })
+        .sum();
+    assert_eq!(
+        taken, victims,
+        "the dead worker's recordings were claimed once each"
+    );
+    fleet.stop_all();
+}
+
+#[test]
+fn a_rolling_deploy_hands_every_recording_over_and_stops_none() {
+    let mut fleet = Fleet::new("fleet_deploy", 3);
+    fleet.create(30);
+    let sids = fleet.all_running_on_live_workers();
+    for worker in ["w0", "w1", "w2"] {
+        let mut old = fleet.workers.remove(worker).unwrap();
+        old.proc.signal("TERM");
+        assert_eq!(old.proc.wait(LIMIT), Some(0), "{}", old.proc.output());
+        assert!(
+            old.proc.output().contains("handed"),
+            "{}",
+            old.proc.output()
+        );
+        fleet.all_running_on_live_workers();
+        fleet.start(worker);
+    }
+    let after = fleet.all_running_on_live_workers();
+    assert_eq!(
+        after, sids,
+        "every recording kept its task through the deploy"
+    );
+    assert_eq!(fleet.live_sids(), sids.values().cloned().collect());
+    assert_eq!(fleet.starts(), 30, "no recording was started twice");
+    let stops = http(fleet.emulator.addr, "GET", "/_emulator/requests", &[], b"")
+        .body
+        .matches("/stop")
+        .count();
+    assert_eq!(stops, 0, "nothing was stopped by the deploy");
+    fleet.stop_all();
+}
+
+#[test]
+fn a_worker_paused_past_its_lease_gives_its_recordings_up_and_does_not_act_on_them() {
+    let mut fleet = Fleet::new("fleet_pause", 2);
+    let w0 = &fleet.workers["w0"];
+    let ids: Vec<String> = (0..8)
+        .map(|n| {
+            let reply = w0.post("/v1/recordings", &mix_body(&format!("pause-{n}"), 3000 + n));
+            reply.json()["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    let sids = fleet.all_running_on_live_workers();
+    assert_eq!(sids.len(), ids.len());
+    fleet.workers["w0"].proc.signal("STOP");
+    // w1 takes every recording once w0's leases expire on the database's clock.
+    let deadline = Instant::now() + LIMIT;
+    while !fleet
+        .recordings()
+        .iter()
+        .all(|r| r["owner"] == "w1" && r["state"] == "running")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "w1 did not take over: {:#?}",
+            fleet.recordings()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let stops_before = http(fleet.emulator.addr, "GET", "/_emulator/requests", &[], b"")
+        .body
+        .matches("/stop")
+        .count();
+    fleet.workers["w0"].proc.signal("CONT");
+    // w0 wakes, finds its leases gone, and gives every recording up.
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        let metrics = fleet.workers["w0"].get("/metrics").body;
+        if metrics.contains("cloudrec_sessions{state=\"running\"} 0") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "w0 still supervises:\n{metrics}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let after = fleet.all_running_on_live_workers();
+    assert_eq!(after, sids);
+    assert!(fleet.recordings().iter().all(|r| r["owner"] == "w1"));
+    assert_eq!(fleet.live_sids(), sids.values().cloned().collect());
+    let stops_after = http(fleet.emulator.addr, "GET", "/_emulator/requests", &[], b"")
+        .body
+        .matches("/stop")
+        .count();
+    assert_eq!(
+        stops_after, stops_before,
+        "the paused worker stopped nothing"
+    );
+    assert_eq!(fleet.starts(), ids.len());
+    fleet.stop_all();
+}

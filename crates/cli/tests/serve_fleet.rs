@@ -287,7 +287,7 @@ fn a_rolling_deploy_hands_every_recording_over_and_stops_none() {
 
 #[test]
 fn a_worker_paused_past_its_lease_gives_its_recordings_up_and_does_not_act_on_them() {
-    let mut fleet = Fleet::new("fleet_pause", 2);
+    let fleet = Fleet::new("fleet_pause", 2);
     let w0 = &fleet.workers["w0"];
     let ids: Vec<String> = (0..8)
         .map(|n| {

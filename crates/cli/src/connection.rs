@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use clap::Args;
 use cloudrec_client::TokioClock;
-use cloudrec_client::{Client, Transport};
+use std::sync::Arc;
+
+use cloudrec_client::{Client, RateGate, Transport};
 use cloudrec_core::{Backoff, EventSink, FailoverPlan, Host, Region, RetryPolicy, Suffix};
 use cloudrec_hyper::HyperTransport;
 use cloudrec_types::{AppId, Secret};
@@ -179,7 +181,7 @@ pub(crate) fn hyper_transport(
 }
 
 /// A client over `transport` for the App ID of `credentials`, calling `target`,
-/// at most `rate` requests per second when given (the client's default otherwise).
+/// its requests granted by `gate` when given (by a bucket of its own otherwise).
 pub(crate) fn client_over<T: Transport, E: EventSink>(
     transport: T,
     credentials: &Credentials,
@@ -187,14 +189,13 @@ pub(crate) fn client_over<T: Transport, E: EventSink>(
     events: E,
     retry: RetryPolicy,
     jitter_seed: Option<u64>,
-    rate: Option<u32>,
+    gate: Option<Arc<dyn RateGate>>,
 ) -> Result<Client<T, TokioClock, E>, Fail> {
     let builder = Client::builder(credentials.app_id.clone(), transport, TokioClock::new())
         .retry_policy(retry)
         .events(events);
-    // The App ID's requests per second, evenly spaced.
-    let builder = match rate {
-        Some(rate) => builder.rate_limit(rate, 1),
+    let builder = match gate {
+        Some(gate) => builder.rate_gate(gate),
         None => builder,
     };
     // A fixed seed repeats a run; the default differs in every process.

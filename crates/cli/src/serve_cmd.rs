@@ -7,14 +7,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use cloudrec_client::{FileJournal, LeakPolicy, Recorder, RecorderConfig, TokioSpawn};
-use cloudrec_core::RetryPolicy;
+use cloudrec_client::{
+    FileJournal, LeakPolicy, LocalGate, RateGate, Recorder, RecorderConfig, TokioSpawn,
+};
+use cloudrec_core::{RateLimiter, RetryPolicy};
 use cloudrec_emulator::{
     DEFAULT_APP_ID, DEFAULT_CUSTOMER_ID, DEFAULT_CUSTOMER_SECRET, Emulator, EmulatorConfig,
 };
+use cloudrec_fleet::{FleetGate, RedisBudget};
 use cloudrec_serve::api::Api;
 use cloudrec_serve::{
-    App, AppEntry, ConfigFile, Metrics, MetricsSink, OnShutdown, Sessions, SessionsConfig, Timed,
+    App, AppEntry, ConfigFile, MeteredGate, Metrics, MetricsSink, OnShutdown, Sessions,
+    SessionsConfig, Timed,
 };
 use cloudrec_types::{AppId, Secret};
 
@@ -54,6 +58,10 @@ pub(crate) struct ServeArgs {
     /// The Redis URL of the fleet's shared request budget; absent: an in-process budget.
     #[arg(long, env = "CLOUDREC_REDIS_URL", hide_env_values = true)]
     redis_url: Option<String>,
+    /// The prefix of the shared budget's Redis keys (`PREFIX:budget:APP_ID`):
+    /// fleets that share one Redis use different prefixes.
+    #[arg(long, default_value = "cloudrec", requires = "redis_url")]
+    redis_prefix: String,
     /// Publish every event to RabbitMQ at this AMQP URL, as `record` does.
     #[arg(long, env = "CLOUDREC_AMQP_URL", hide_env_values = true)]
     amqp_url: Option<String>,
@@ -99,6 +107,9 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "CLOUDREC_CUSTOMER_ID", hide_env_values = true)]
     customer_id: Option<String>,
 }
+
+/// Requests per second of an App ID whose config gives no rate (the service's default).
+const DEFAULT_RATE: u32 = 10;
 
 /// The environment variable holding the customer secret of the one App ID.
 const SECRET_ENV: &str = "CLOUDREC_CUSTOMER_SECRET";
@@ -255,11 +266,6 @@ pub(crate) async fn run(
             args.listen
         )));
     }
-    if args.redis_url.is_some() {
-        return Err(Fail::input(
-            "--redis-url: the request budget shared on Redis is not wired into serve yet; leave it out (each worker keeps its own budget of the App ID's rate)",
-        ));
-    }
     let store_key = match env_secret(STORE_KEY_ENV) {
         Some(text) => Some(
             cloudrec_fleet::StoreKey::from_base64(&text)
@@ -311,6 +317,27 @@ pub(crate) async fn run(
             metrics.clone(),
         );
         let sink = MetricsSink::new(metrics.clone(), events_out.pipeline());
+        let rate = app.rate.unwrap_or(DEFAULT_RATE);
+        let (gate, shared_budget): (Arc<dyn RateGate>, _) = match &args.redis_url {
+            Some(url) => {
+                let budget = RedisBudget::connect(
+                    url,
+                    &args.redis_prefix,
+                    app.credentials.app_id.as_str(),
+                    rate,
+                )
+                .await
+                .map_err(|error| Fail::input(format!("--redis-url: {error}")))?;
+                let gate = Arc::new(FleetGate::new(budget));
+                (gate.clone(), Some(gate))
+            }
+            None => {
+                let limiter = RateLimiter::new(rate, 1)
+                    .map_err(|error| Fail::input(format!("invalid rate: {error}")))?;
+                (Arc::new(LocalGate::new(limiter)), None)
+            }
+        };
+        let gate: Arc<dyn RateGate> = Arc::new(MeteredGate::new(gate, metrics.clone()));
         let client = client_over(
             transport,
             &app.credentials,
@@ -318,7 +345,7 @@ pub(crate) async fn run(
             sink,
             RetryPolicy::default(),
             None,
-            app.rate,
+            Some(gate),
         )?;
         let config = RecorderConfig::default()
             .with_session(timing.session_config()?)
@@ -342,6 +369,7 @@ pub(crate) async fn run(
         apps.push(App {
             id: app.credentials.app_id.clone(),
             recorder,
+            shared_budget,
         });
     }
     let worker = args.worker_id.clone().unwrap_or_else(host_name);

@@ -68,17 +68,28 @@ struct Fleet {
     database: Database,
     dir: std::path::PathBuf,
     workers: BTreeMap<String, ServeProc>,
+    extra: Vec<String>,
 }
 
 impl Fleet {
     fn new(name: &str, workers: usize) -> Self {
+        // Room for 60 tasks at once: the fleet-wide task limit is not built,
+        // and each worker alone admits 50.
+        Self::with(
+            name,
+            workers,
+            &["--rate-limit", "100", "--task-limit", "100"],
+            &[],
+        )
+    }
+
+    fn with(name: &str, workers: usize, emulator: &[&str], extra: &[&str]) -> Self {
         let mut fleet = Self {
-            // Room for 60 tasks at once: the fleet-wide task limit is not built,
-            // and each worker alone admits 50.
-            emulator: EmulatorProc::start(&["--rate-limit", "100", "--task-limit", "100"]),
+            emulator: EmulatorProc::start(emulator),
             database: Database::create(name),
             dir: temp_dir(name),
             workers: BTreeMap::new(),
+            extra: extra.iter().map(|s| (*s).to_owned()).collect(),
         };
         for n in 0..workers {
             fleet.start(&format!("w{n}"));
@@ -87,6 +98,7 @@ impl Fleet {
     }
 
     fn start(&mut self, worker: &str) {
+        let extra: Vec<&str> = self.extra.iter().map(String::as_str).collect();
         let state = self.dir.join(worker);
         let serve = ServeProc::start(
             &self.emulator.base_url,
@@ -101,7 +113,10 @@ impl Fleet {
                 "3s",
                 "--poll-interval",
                 "1s",
-            ],
+            ]
+            .into_iter()
+            .chain(extra)
+            .collect::<Vec<_>>(),
             &[],
         );
         self.workers.insert(worker.to_owned(), serve);
@@ -341,5 +356,67 @@ fn a_worker_paused_past_its_lease_gives_its_recordings_up_and_does_not_act_on_th
         "the paused worker stopped nothing"
     );
     assert_eq!(fleet.starts(), ids.len());
+    fleet.stop_all();
+}
+
+/// The sum over the workers of a counter's series whose line starts with `prefix`.
+fn sum_of(fleet: &Fleet, prefix: &str) -> f64 {
+    fleet
+        .workers
+        .values()
+        .flat_map(|w| {
+            w.get("/metrics")
+                .body
+                .lines()
+                .filter(|l| l.starts_with(prefix))
+                .filter_map(|l| l.rsplit(' ').next().and_then(|n| n.parse::<f64>().ok()))
+                .collect::<Vec<_>>()
+        })
+        .sum()
+}
+
+#[test]
+fn three_workers_on_one_redis_budget_stay_under_the_app_ids_rate() {
+    let prefix = format!("cloudrec_test_{}", std::process::id());
+    // The service's own limit: 10 requests per second per App ID.
+    let fleet = Fleet::with(
+        "fleet_budget",
+        3,
+        &["--rate-limit", "10", "--task-limit", "100"],
+        &[
+            "--redis-url",
+            "redis://127.0.0.1:6379",
+            "--redis-prefix",
+            &prefix,
+        ],
+    );
+    // 30 sessions querying every second ask for about 30 requests a second.
+    fleet.create(30);
+    fleet.all_running_on_live_workers();
+    std::thread::sleep(Duration::from_secs(5));
+    let limited = fleet
+        .workers
+        .values()
+        .filter(|w| {
+            w.get("/metrics")
+                .body
+                .contains("resolution=\"reduce_rate\"")
+        })
+        .count();
+    assert_eq!(limited, 0, "a request met the App ID's rate limit (429)");
+    assert!(
+        sum_of(&fleet, "cloudrec_budget_waits_total") > 0.0,
+        "the shared budget made requests wait"
+    );
+    for worker in fleet.workers.values() {
+        let ready = worker.get("/readyz").json();
+        assert!(
+            ready["checks"]["budget"]
+                .as_str()
+                .unwrap()
+                .ends_with("redis"),
+            "{ready}"
+        );
+    }
     fleet.stop_all();
 }

@@ -56,6 +56,7 @@ mod client;
 mod clock;
 mod jitter;
 mod journal;
+mod rate_gate;
 mod recorder;
 pub mod store;
 #[cfg(feature = "test-util")]
@@ -77,6 +78,7 @@ pub use clock::Clock;
 pub use journal::{Entry, Intent, Journal, JournalError, JournalTask, Ledger, MemoryJournal};
 #[cfg(feature = "file-journal")]
 pub use journal::{FileJournal, TornTail};
+pub use rate_gate::{LocalGate, RateGate};
 pub use recorder::{
     Found, IntentFound, LeakPolicy, Recorder, RecorderConfig, Recovered, RecoveryPolicy,
     RecoveryReport, ResolvedIntent, SessionError, SessionHandle, SessionId, SessionReport,

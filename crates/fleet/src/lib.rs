@@ -29,6 +29,7 @@
 //! `docs/fleet.md` describes the model and what is not built yet.
 
 mod budget;
+mod fleet_gate;
 #[cfg(feature = "postgres")]
 mod pg;
 #[cfg(feature = "postgres")]
@@ -47,6 +48,7 @@ pub use cloudrec_client::store::{
     Created, Fenced, Idempotency, Lease, ListQuery, MAX_LEASE, NewSession, SessionRow,
     SessionStore, SessionUpdate, StoreError, TERMINAL_STATES,
 };
+pub use fleet_gate::FleetGate;
 #[cfg(feature = "postgres")]
 pub use pg::{PgStore, RELEASED_CHANNEL, Released, ReleasedListener};
 pub use seal::{KeyError, STORE_KEY_ENV, SealError, StoreKey};

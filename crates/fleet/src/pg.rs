@@ -201,6 +201,18 @@ impl PgStore {
 /// [`RELEASED_CHANNEL`] in its transaction.
 #[async_trait]
 impl SessionStore for PgStore {
+    async fn live_workers(&self) -> Result<u64, StoreError> {
+        let sql = format!(
+            "SELECT count(DISTINCT owner) FROM cloudrec_sessions \
+             WHERE owner IS NOT NULL AND lease_until > now() AND state NOT IN {TERMINAL_SQL}"
+        );
+        let count: i64 = sqlx::query_scalar(&sql)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| query("live_workers", &e))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)

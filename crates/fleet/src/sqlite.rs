@@ -266,6 +266,18 @@ async fn earlier_session(
 /// notifies no one.
 #[async_trait]
 impl SessionStore for SqliteStore {
+    async fn live_workers(&self) -> Result<u64, StoreError> {
+        let sql = format!(
+            "SELECT count(DISTINCT owner) FROM cloudrec_sessions \
+             WHERE owner IS NOT NULL AND lease_until_us > {NOW_US} AND state NOT IN {TERMINAL_SQL}"
+        );
+        let count: i64 = sqlx::query_scalar(&sql)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| self.query("live_workers", &e))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)

@@ -100,6 +100,7 @@ suite!(
     lease_expires_on_the_store_clock,
     leases_out_of_range_are_refused,
     reopened_store_keeps_the_sessions,
+    live_workers_are_the_owners_of_unexpired_leases,
 );
 
 fn new_session(app_id: &str, n: usize) -> NewSession {
@@ -564,6 +565,27 @@ mod behaviour {
         let claimed = store.claim("c", LONG, 10).await.unwrap();
         assert_eq!(id_set(&claimed), mine.into_iter().collect());
         assert!(claimed.iter().all(|row| row.epoch == 2));
+    }
+
+    pub(super) async fn live_workers_are_the_owners_of_unexpired_leases(backend: &Backend) {
+        let store = backend.open().await;
+        assert_eq!(store.live_workers().await.unwrap(), 0);
+        create_many(&*store, "a", LONG, 2).await;
+        create_many(&*store, "b", LONG, 1).await;
+        let lapsing = store
+            .create("c", SHORT, &new_session("lapsing", 0))
+            .await
+            .unwrap()
+            .row;
+        assert_eq!(store.live_workers().await.unwrap(), 3);
+        wait_until(&*store, lapsing.lease_until.unwrap()).await;
+        assert_eq!(
+            store.live_workers().await.unwrap(),
+            2,
+            "an expired lease is no member"
+        );
+        store.release("b").await.unwrap();
+        assert_eq!(store.live_workers().await.unwrap(), 1);
     }
 
     pub(super) async fn list_filters_and_pages(backend: &Backend) {

@@ -403,6 +403,10 @@ async fn readyz(State(api): State<Api>) -> Response {
             checks.insert("store".to_owned(), error.to_string());
         }
     }
+    if let Some(budget) = api.sessions.budget() {
+        // A worker on its local share still records: degraded, not unready.
+        checks.insert("budget".to_owned(), budget);
+    }
     if let Some(broker) = &api.broker {
         let health = broker.health();
         let state = match health {

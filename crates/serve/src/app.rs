@@ -1,6 +1,9 @@
 //! One App ID the service records on: its recorder and its settings.
 
 use cloudrec_client::{Recorder, TokioClock};
+use std::sync::Arc;
+
+use cloudrec_fleet::FleetGate;
 use cloudrec_types::AppId;
 
 use crate::metrics::{MetricsSink, Timed};
@@ -15,4 +18,7 @@ pub struct App {
     pub id: AppId,
     /// The recorder, with its client (credentials, hosts, rate) and its journal.
     pub recorder: AppRecorder,
+    /// The request budget shared with the fleet on Redis, if any (told the
+    /// fleet's size, which sizes its share while Redis is down).
+    pub shared_budget: Option<Arc<FleetGate>>,
 }

@@ -155,7 +155,13 @@ fn member<T: DeserializeOwned>(value: &serde_json::Value, field: &str) -> Result
 mod tests {
     use super::*;
 
-    fn body(client_request: serde_json::Value) -> Vec<u8> {
+    fn body(mut client_request: serde_json::Value) -> Vec<u8> {
+        if let Some(members) = client_request.as_object_mut() {
+            members.insert(
+                "recordingConfig".into(),
+                serde_json::json!({"channelType": 0}),
+            );
+        }
         serde_json::to_vec(&serde_json::json!({
             "mode": "mix", "cname": "room-1", "uid": "527841", "clientRequest": client_request,
         }))

@@ -30,7 +30,7 @@ mod status_page;
 pub use app::{App, AppRecorder};
 pub use config::{AppEntry, ConfigError, ConfigFile};
 pub use create::{CreateRecording, request_hash};
-pub use metrics::{Metrics, MetricsSink, Timed};
+pub use metrics::{MeteredGate, Metrics, MetricsSink, Timed};
 pub use problem::{PROBLEM_JSON, Problem};
 pub use recording::{Recording, RecordingPage, Report, STATES};
 pub use run::{Ended, RunError, STOP_DEADLINE, run};

@@ -6,8 +6,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use async_trait::async_trait;
-use cloudrec_client::Transport;
-use cloudrec_core::{Event, EventKind, EventSink, HttpRequest, HttpResponse, TransportError};
+use cloudrec_client::{RateGate, Transport};
+use cloudrec_core::{
+    Event, EventKind, EventSink, HttpRequest, HttpResponse, Permit, Timestamp, TransportError,
+};
 use cloudrec_events::Pipeline;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -58,6 +60,8 @@ struct Series {
     events_dropped: Counter,
     store_errors: Family<KindLabel, Counter>,
     http_requests: Family<KindLabel, Counter>,
+    budget_waits: Counter,
+    budget_wait_seconds: Counter<f64, AtomicU64>,
 }
 
 /// The service's metrics. Cloning shares them.
@@ -97,6 +101,8 @@ impl Metrics {
             events_dropped: Counter::default(),
             store_errors: Family::default(),
             http_requests: Family::default(),
+            budget_waits: Counter::default(),
+            budget_wait_seconds: Counter::default(),
         };
         let mut registry = Registry::with_prefix("cloudrec");
         registry.register(
@@ -158,6 +164,16 @@ impl Metrics {
             "http_requests",
             "API requests answered, by route and status class",
             series.http_requests.clone(),
+        );
+        registry.register(
+            "budget_waits",
+            "Requests told to wait by the App ID's request budget",
+            series.budget_waits.clone(),
+        );
+        registry.register(
+            "budget_wait_seconds",
+            "Time requests were told to wait by the App ID's request budget",
+            series.budget_wait_seconds.clone(),
         );
         Self {
             registry: Arc::new(registry),
@@ -327,6 +343,40 @@ impl EventSink for MetricsSink {
         if let Some(next) = &self.next {
             next.emit(event);
         }
+    }
+}
+
+/// A rate gate whose waits are counted.
+pub struct MeteredGate {
+    inner: Arc<dyn RateGate>,
+    metrics: Metrics,
+}
+
+impl std::fmt::Debug for MeteredGate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MeteredGate").finish_non_exhaustive()
+    }
+}
+
+impl MeteredGate {
+    /// `inner`, its waits counted into `metrics`.
+    pub fn new(inner: Arc<dyn RateGate>, metrics: Metrics) -> Self {
+        Self { inner, metrics }
+    }
+}
+
+#[async_trait]
+impl RateGate for MeteredGate {
+    async fn try_acquire(&self, now: Timestamp) -> Permit {
+        let permit = self.inner.try_acquire(now).await;
+        if let Permit::Wait(wait) = permit {
+            self.metrics.series.budget_waits.inc();
+            self.metrics
+                .series
+                .budget_wait_seconds
+                .inc_by(wait.as_secs_f64());
+        }
+        permit
     }
 }
 

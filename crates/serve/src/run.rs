@@ -109,6 +109,9 @@ async fn keep_leases(sessions: Arc<Sessions>, lease: Duration) {
                 Err(error) => tracing::error!(%error, "could not renew the leases"),
             }
         }
+        if let Err(error) = sessions.count_workers().await {
+            tracing::warn!(%error, "could not count the fleet's workers");
+        }
         match sessions.claim(&mut Vec::new()).await {
             Ok(0) => {}
             Ok(count) => tracing::info!(count, "took over expired recordings"),

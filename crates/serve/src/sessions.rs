@@ -683,6 +683,38 @@ impl Sessions {
         Ok(leases.len())
     }
 
+    /// Tells the shared request budgets how many workers the fleet has now,
+    /// from the store (at least this one).
+    pub async fn count_workers(&self) -> Result<u64, StoreError> {
+        let workers = self.store.live_workers().await?.max(1);
+        for app in &self.apps {
+            if let Some(budget) = &app.shared_budget {
+                budget.set_workers(u32::try_from(workers).unwrap_or(u32::MAX));
+            }
+        }
+        Ok(workers)
+    }
+
+    /// Where each App ID's grants come from now, for readiness: `redis`, or
+    /// the local share while Redis does not answer; `None` without a shared
+    /// budget.
+    pub fn budget(&self) -> Option<String> {
+        let shared: Vec<String> = self
+            .apps
+            .iter()
+            .filter_map(|app| {
+                app.shared_budget.as_ref().map(|budget| {
+                    if budget.is_falling_back() {
+                        format!("{}: local share (Redis does not answer)", app.id.as_str())
+                    } else {
+                        format!("{}: redis", app.id.as_str())
+                    }
+                })
+            })
+            .collect();
+        (!shared.is_empty()).then(|| shared.join(", "))
+    }
+
     /// Gives up every live recording without a call: this worker's leases may
     /// have run out (it could not renew them in time), so another worker may
     /// own them already.

@@ -1,4 +1,4 @@
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::time::Duration;
 
 use cloudrec_types::{AppId, Endpoint};
@@ -7,6 +7,7 @@ use super::{Client, Shared};
 use crate::{
     Clock, EventSink, FailoverPlan, Host, PolicyError, RateLimiter, RetryPolicy, Suffix, Transport,
 };
+use crate::{LocalGate, RateGate};
 
 /// The longest each attempt of a call may take, per endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,6 +95,7 @@ pub struct ClientBuilder<T, C, E> {
     jitter_seed: u64,
     timeouts: Timeouts,
     base_url: Option<String>,
+    gate: Option<Arc<dyn RateGate>>,
 }
 
 impl<T, C> ClientBuilder<T, C, crate::NoEvents>
@@ -113,6 +115,7 @@ where
             jitter_seed: crate::jitter::unpredictable_seed(),
             timeouts: Timeouts::default(),
             base_url: None,
+            gate: None,
         }
     }
 }
@@ -136,6 +139,7 @@ where
             jitter_seed: self.jitter_seed,
             timeouts: self.timeouts,
             base_url: self.base_url,
+            gate: self.gate,
         }
     }
 
@@ -169,6 +173,14 @@ where
         self
     }
 
+    /// Takes the App ID's grants from `gate` instead of a bucket of this
+    /// client's own: a budget several processes share. [`rate_limit`](Self::rate_limit)
+    /// then has no effect.
+    pub fn rate_gate(mut self, gate: Arc<dyn RateGate>) -> Self {
+        self.gate = Some(gate);
+        self
+    }
+
     /// The per-attempt timeouts (default: [`Timeouts::default`]).
     pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
         self.timeouts = timeouts;
@@ -187,7 +199,10 @@ where
 
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<Client<T, C, E>, ClientConfigError> {
-        let limiter = RateLimiter::new(self.rate.0, self.rate.1)?;
+        let gate: Arc<dyn RateGate> = match self.gate {
+            Some(gate) => gate,
+            None => Arc::new(LocalGate::new(RateLimiter::new(self.rate.0, self.rate.1)?)),
+        };
         let plan = match &self.base_url {
             Some(url) => FailoverPlan::fixed(url)?,
             None => self.plan,
@@ -200,7 +215,7 @@ where
                 events: self.events,
                 retry: self.retry,
                 plan,
-                limiter: Mutex::new(limiter),
+                gate,
                 jitter: super::JitterSource::new(self.jitter_seed),
                 timeouts: self.timeouts,
             }),

@@ -12,7 +12,7 @@ mod outcome;
 mod path;
 mod probe;
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use cloudrec_types::ncs::NcsIpResponse;
@@ -33,7 +33,7 @@ use about::About;
 use crate::jitter::JitterSource;
 use crate::{
     Clock, Event, EventKind, EventSink, FailoverPlan, Failure, GiveUpReason, HttpRequest, Next,
-    Permit, RateLimiter, Resolution, RetryPolicy, Subject, TaskRef, Timestamp, Transport,
+    Permit, RateGate, Resolution, RetryPolicy, Subject, TaskRef, Timestamp, Transport,
     TransportErrorKind, classify_transport, decode,
 };
 
@@ -108,7 +108,7 @@ struct Shared<T, C, E> {
     events: E,
     retry: RetryPolicy,
     plan: FailoverPlan,
-    limiter: Mutex<RateLimiter>,
+    gate: Arc<dyn RateGate>,
     jitter: JitterSource,
     timeouts: Timeouts,
 }
@@ -457,14 +457,7 @@ where
     /// first at `now`.
     async fn take_token(&self, mut now: Timestamp) {
         loop {
-            let permit = {
-                let mut limiter = self
-                    .shared
-                    .limiter
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
-                limiter.try_acquire(now)
-            };
+            let permit = self.shared.gate.try_acquire(now).await;
             match permit {
                 Permit::Granted => return,
                 Permit::Wait(wait) => {

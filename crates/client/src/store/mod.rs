@@ -82,4 +82,9 @@ pub trait SessionStore: Send + Sync + fmt::Debug {
 
     /// One page of sessions in creation order, as `query` selects.
     async fn list(&self, query: &ListQuery) -> Result<Vec<SessionRow>, StoreError>;
+
+    /// How many workers hold an unexpired lease on a session that has not
+    /// ended: the members of the fleet that supervise something (a worker
+    /// with no session is not counted).
+    async fn live_workers(&self) -> Result<u64, StoreError>;
 }

@@ -219,6 +219,7 @@ pub struct ShutdownReport {
 
 pub(crate) enum Command {
     Stop,
+    QueryNow,
     HandleDropped,
     Update(Box<UpdateClientRequest>, Sender<Result<(), SessionError>>),
     UpdateLayout(
@@ -563,6 +564,16 @@ impl SessionHandle {
     /// [`finished`](Self::finished).
     pub fn request_stop(&self) {
         let _ = self.commands.send(Command::Stop);
+    }
+
+    /// Asks the session to query its task now instead of at the next poll,
+    /// without waiting: for news that the task may have changed, such as an NCS
+    /// notification. The session changes state on the query's answer only
+    /// (the news may be late, repeated or forged), so a wrong poke costs one
+    /// query. It does nothing before the task started, while stopping, or once
+    /// ended; pokes that arrive together give one query.
+    pub fn query_now(&self) {
+        let _ = self.commands.send(Command::QueryNow);
     }
 
     /// Sends an update (subscriptions, web recording, RTMP, storage credentials)

@@ -250,6 +250,10 @@ where
     async fn command(&mut self, command: Command) {
         match command {
             Command::Stop => self.session.request_stop(),
+            Command::QueryNow => {
+                let now = self.inner.client.clock().now();
+                self.session.query_now(now);
+            }
             Command::HandleDropped => match self.inner.config.leak {
                 LeakPolicy::Stop => self.session.request_stop(),
                 LeakPolicy::Warn => tracing::warn!(
@@ -295,7 +299,7 @@ where
             Command::Update(_, reply) | Command::UpdateLayout(_, reply) => {
                 let _ = reply.send(Err(SessionError::Ended));
             }
-            Command::Stop | Command::HandleDropped => {}
+            Command::Stop | Command::QueryNow | Command::HandleDropped => {}
         }
     }
 

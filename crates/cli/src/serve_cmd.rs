@@ -102,8 +102,13 @@ pub(crate) struct ServeArgs {
     /// The secret of the Agora Console's NCS settings: POST /v1/ncs takes the
     /// notifications signed with it (per App ID: ncs_secret_env in --config).
     /// Without any, /v1/ncs answers 404. Prefer the environment variable.
-    #[arg(long, env = "CLOUDREC_NCS_SECRET", hide_env_values = true)]
-    ncs_secret: Option<String>,
+    #[arg(long, env = "CLOUDREC_NCS_SECRET", hide_env_values = true, value_parser = secret_arg)]
+    ncs_secret: Option<Secret>,
+}
+
+/// A secret flag's value, kept out of `Debug`.
+fn secret_arg(value: &str) -> Result<Secret, String> {
+    Ok(Secret::new(value))
 }
 
 /// The environment variable holding the customer secret of the one App ID.
@@ -325,11 +330,11 @@ pub(crate) async fn run(
     let timing = Timing::with(args.poll_interval, args.recovery_window);
     let mut ncs_secrets: Vec<NcsSecret> = args
         .ncs_secret
-        .as_deref()
+        .as_ref()
         .filter(|secret| !secret.is_empty())
         .map(|secret| NcsSecret {
             app_id: None,
-            secret: Secret::new(secret),
+            secret: secret.clone(),
         })
         .into_iter()
         .collect();

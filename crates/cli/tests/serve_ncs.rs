@@ -315,6 +315,64 @@ fn notices_are_verified_deduplicated_published_and_an_idle_exit_ends_the_recordi
 }
 
 #[test]
+fn a_failover_notice_makes_the_session_query_at_once_and_ride_out_the_404() {
+    let port = free_port();
+    let emulator = EmulatorProc::start(&[
+        "--ncs-url",
+        &format!("http://127.0.0.1:{port}/v1/ncs"),
+        "--ncs-secret",
+        SECRET,
+    ]);
+    let dir = temp_dir("serve-ncs-failover");
+    let serve = serve_on(
+        port,
+        &emulator.base_url,
+        &[
+            "--state-dir",
+            dir.to_str().unwrap(),
+            "--poll-interval",
+            "60s",
+        ],
+        &[("CLOUDREC_NCS_SECRET", SECRET)],
+    );
+    let created = serve.post("/v1/recordings", &mix_body("room-failover", 527_841));
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let running = serve.wait_for_recording(&id, LIMIT, |r| r["state"] == "running");
+    let sid = running["sid"].as_str().unwrap().to_owned();
+    let queries_before = queries(&emulator);
+    // The task moves to another server for 3 s: query, update and stop answer 404.
+    let body = serde_json::json!({"seconds": 3, "sid": sid}).to_string();
+    let reply = http(
+        emulator.addr,
+        "POST",
+        "/_emulator/recovery",
+        &[],
+        body.as_bytes(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let started = Instant::now();
+    // Only the failover notice can explain a query before the next poll, 60 s on.
+    serve.wait_for_recording(&id, Duration::from_secs(30), |r| r["state"] == "recovering");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(queries(&emulator) > queries_before);
+    // The notice changed nothing by itself: the machine's recovery window
+    // takes the 404, and the task answers again.
+    let back = serve.wait_for_recording(&id, LIMIT, |r| r["state"] != "recovering");
+    assert_eq!(back["state"], "running", "{back}");
+    assert_eq!(back["sid"], sid.as_str());
+    let metrics = serve.get("/metrics").body;
+    assert!(
+        series(
+            &metrics,
+            "cloudrec_ncs_notices_total{event=\"session_failover\"}"
+        ) == 1.0,
+        "{metrics}"
+    );
+    assert!(series(&metrics, "cloudrec_ncs_actions_total{action=\"query_now\"}") >= 1.0);
+}
+
+#[test]
 fn without_an_ncs_secret_the_route_says_ncs_is_not_enabled() {
     let emulator = EmulatorProc::start(&[]);
     let dir = temp_dir("serve-ncs-off");

@@ -254,7 +254,7 @@ impl Ncs {
                 "bad_signature"
             };
             self.metrics.ncs_rejected(reason);
-            tracing::warn!(
+            tracing::debug!(
                 reason,
                 "refused an NCS notification: its signature is missing or matches no configured secret"
             );

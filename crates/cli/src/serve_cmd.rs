@@ -17,8 +17,8 @@ use cloudrec_emulator::{
 use cloudrec_fleet::{FleetGate, RedisBudget};
 use cloudrec_serve::api::Api;
 use cloudrec_serve::{
-    App, AppEntry, ConfigFile, MeteredGate, Metrics, MetricsSink, OnShutdown, Sessions,
-    SessionsConfig, Timed,
+    App, AppEntry, ConfigFile, MeteredGate, Metrics, MetricsSink, Ncs, NcsSecret, OnShutdown,
+    Sessions, SessionsConfig, Timed,
 };
 use cloudrec_types::{AppId, Secret};
 
@@ -46,7 +46,7 @@ pub(crate) struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8480")]
     listen: SocketAddr,
     /// A TOML file listing App IDs (`[[app]]` with id, customer_id,
-    /// customer_secret_env, rate, task_limit, region or base_url).
+    /// customer_secret_env, rate, task_limit, region or base_url, ncs_secret_env).
     #[arg(long)]
     config: Option<PathBuf>,
     /// The PostgreSQL URL of the fleet's session store; absent: SQLite in --state-dir.
@@ -106,6 +106,16 @@ pub(crate) struct ServeArgs {
     /// The RESTful API customer id.
     #[arg(long, env = "CLOUDREC_CUSTOMER_ID", hide_env_values = true)]
     customer_id: Option<String>,
+    /// The secret of the Agora Console's NCS settings: POST /v1/ncs takes the
+    /// notifications signed with it (per App ID: ncs_secret_env in --config).
+    /// Without any, /v1/ncs answers 404. Prefer the environment variable.
+    #[arg(long, env = "CLOUDREC_NCS_SECRET", hide_env_values = true, value_parser = secret_arg)]
+    ncs_secret: Option<Secret>,
+}
+
+/// A secret flag's value, kept out of `Debug`.
+fn secret_arg(value: &str) -> Result<Secret, String> {
+    Ok(Secret::new(value))
 }
 
 /// Requests per second of an App ID whose config gives no rate (the service's default).
@@ -136,6 +146,7 @@ struct AppSettings {
     target: Target,
     rate: Option<u32>,
     task_limit: Option<usize>,
+    ncs_secret: Option<Secret>,
 }
 
 fn apps(args: &ServeArgs, emulator: Option<&Emulator>) -> Result<Vec<AppSettings>, Fail> {
@@ -150,6 +161,7 @@ fn apps(args: &ServeArgs, emulator: Option<&Emulator>) -> Result<Vec<AppSettings
             target: Target::BaseUrl(emulator.base_url()),
             rate: None,
             task_limit: None,
+            ncs_secret: None,
         }]);
     }
     let Some(path) = &args.config else {
@@ -187,6 +199,7 @@ fn apps(args: &ServeArgs, emulator: Option<&Emulator>) -> Result<Vec<AppSettings
             target: Target::of(args.base_url.as_deref(), args.region.as_deref())?,
             rate: None,
             task_limit: None,
+            ncs_secret: None,
         }]);
     };
     let shown = path.display().to_string();
@@ -226,6 +239,15 @@ fn app_of(
             ),
         )
     })?;
+    let ncs_secret = match &entry.ncs_secret_env {
+        None => None,
+        Some(name) => Some(Secret::new(env_secret(name).ok_or_else(|| {
+            at(
+                "ncs_secret_env",
+                format!("the environment variable {name} is not set"),
+            )
+        })?)),
+    };
     let base_url = entry.base_url.as_deref().or(args.base_url.as_deref());
     let region = entry.region.as_deref().or(args.region.as_deref());
     Ok(AppSettings {
@@ -237,6 +259,7 @@ fn app_of(
         target: Target::of(base_url, region).map_err(|fail| at("region", fail.message))?,
         rate: entry.rate,
         task_limit: entry.task_limit,
+        ncs_secret,
     })
 }
 
@@ -310,8 +333,24 @@ pub(crate) async fn run(
     )?;
     let metrics = Metrics::new();
     let timing = Timing::with(args.poll_interval, args.recovery_window);
+    let mut ncs_secrets: Vec<NcsSecret> = args
+        .ncs_secret
+        .as_ref()
+        .filter(|secret| !secret.is_empty())
+        .map(|secret| NcsSecret {
+            app_id: None,
+            secret: secret.clone(),
+        })
+        .into_iter()
+        .collect();
     let mut apps = Vec::new();
     for app in settings {
+        if let Some(secret) = &app.ncs_secret {
+            ncs_secrets.push(NcsSecret {
+                app_id: Some(app.credentials.app_id.clone()),
+                secret: secret.clone(),
+            });
+        }
         let transport = Timed::new(
             hyper_transport(&app.credentials, &app.target)?,
             metrics.clone(),
@@ -383,10 +422,20 @@ pub(crate) async fn run(
         },
         metrics.clone(),
     );
+    let ncs = (!ncs_secrets.is_empty()).then(|| {
+        Ncs::start(
+            ncs_secrets,
+            Arc::clone(&sessions),
+            Box::new(MetricsSink::new(metrics.clone(), events_out.pipeline())),
+            metrics.clone(),
+        )
+    });
+    let ncs_enabled = ncs.is_some();
     let api = Api {
         sessions,
         metrics,
         broker: events_out.broker(),
+        ncs,
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -395,12 +444,13 @@ pub(crate) async fn run(
         .local_addr()
         .map_err(|error| Fail::internal(error.to_string()))?;
     eprintln!(
-        "cloudrec serve: worker {worker} listens on http://{local} ({}; on shutdown: {})",
+        "cloudrec serve: worker {worker} listens on http://{local} ({}; on shutdown: {}; NCS notifications: {})",
         if fleet { "fleet store" } else { "single node" },
         match on_shutdown {
             OnShutdown::Handoff => "hand over",
             OnShutdown::Stop => "stop every recording",
         },
+        if ncs_enabled { "POST /v1/ncs" } else { "off" },
     );
     let shutdown = async move {
         while !*stop.borrow() {

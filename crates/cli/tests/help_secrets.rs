@@ -11,13 +11,16 @@ use common::{cloudrec, run};
 const LIMIT: Duration = Duration::from_secs(60);
 
 /// Every variable that can hold a secret, set to a value that carries one.
-const SECRET_VARS: [(&str, &str); 6] = [
+const SECRET_VARS: [(&str, &str); 9] = [
     ("CLOUDREC_AMQP_URL", "amqp://u:amqp-PASSWORD-1@h/"),
     ("CLOUDREC_CUSTOMER_SECRET", "customer-SECRET-2"),
     ("CLOUDREC_CUSTOMER_ID", "customer-ID-3"),
     ("CLOUDREC_TOKEN", "rtc-TOKEN-4"),
     ("CLOUDREC_BASE_URL", "https://u:proxy-PASSWORD-5@h"),
     ("CLOUDREC_NCS_SECRET", "ncs-SECRET-6"),
+    ("CLOUDREC_API_TOKEN", "api-TOKEN-7"),
+    ("CLOUDREC_DATABASE_URL", "postgres://u:db-PASSWORD-8@h/db"),
+    ("CLOUDREC_REDIS_URL", "redis://u:redis-PASSWORD-9@h/"),
 ];
 
 /// Variables whose values are not secret and may show.

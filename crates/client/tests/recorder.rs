@@ -631,3 +631,43 @@ fn an_abandoned_session_ends_without_a_call_and_leaves_its_task_recording() {
         "the journal no longer names it"
     );
 }
+
+#[test]
+fn query_now_wakes_a_waiting_session_to_query_at_once_without_changing_its_state() {
+    let world = World::new();
+    let recorder = world.recorder(RecorderConfig::default());
+    let clock = world.sim.clock();
+    let fake = world.fake.clone();
+    let report = world
+        .sim
+        .run(async move {
+            let handle = recorder.start_session(spec(1));
+            handle.running().await.expect("running");
+            // Well inside the 60 s poll interval.
+            clock.sleep(Duration::from_secs(1)).await;
+            let before = fake.calls_of(Endpoint::Query);
+            let view = handle.view();
+            handle.query_now();
+            handle.query_now();
+            clock.sleep(Duration::from_millis(100)).await;
+            assert_eq!(
+                fake.calls_of(Endpoint::Query),
+                before + 1,
+                "two pokes together give one query, at once"
+            );
+            assert_eq!(handle.view().state, view.state);
+            clock.sleep(Duration::from_secs(30)).await;
+            assert_eq!(
+                fake.calls_of(Endpoint::Query),
+                before + 1,
+                "the next poll is a whole interval after the poked query"
+            );
+            handle.stop().await
+        })
+        .expect("the session ended");
+    assert!(
+        matches!(report.end, End::Stopped { .. }),
+        "{:?}",
+        report.end
+    );
+}

@@ -188,6 +188,26 @@ pub enum EventKind {
         /// What failed.
         error: String,
     },
+    /// A verified, new notification of Agora's Notification Center Service
+    /// (NCS) about a task. It is news, not truth: a session that supervises
+    /// the task queries it (or stops it) and changes state on the answer only.
+    Notice {
+        /// The notification's `noticeId`.
+        notice_id: String,
+        /// The `eventType` code, e.g. 41.
+        event_type: i64,
+        /// The event's name: the `msgName` sent, else the documented one, else
+        /// `event_<code>`; lower-case letters, digits and `_` only.
+        msg_name: String,
+        /// The session's `sequence` number of the notification, when sent.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        sequence: Option<i64>,
+        /// The `details` object as sent (without `msgName`), without
+        /// credentials: the producer removes them (cloudrec serve masks
+        /// credential-named members, URL user info and queries, and RTMP
+        /// stream keys).
+        details: serde_json::Value,
+    },
 }
 
 impl EventKind {
@@ -202,6 +222,7 @@ impl EventKind {
             Self::StateChanged { to, .. } => format!("session.{}", to.as_str()),
             Self::StatusPolled { .. } => "session.status".to_owned(),
             Self::JournalFailed { .. } => "journal.failed".to_owned(),
+            Self::Notice { msg_name, .. } => format!("ncs.{msg_name}"),
         }
     }
 

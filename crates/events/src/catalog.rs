@@ -43,8 +43,9 @@ fn at(offset_ms: u64) -> SystemTime {
 }
 
 /// One event of every kind: `call.attempt`, `call.retry`, `call.failover`, one
-/// `error.<resolution>` per resolution, one `session.<state>` per state, and
-/// `session.status`.
+/// `error.<resolution>` per resolution, one `session.<state>` per state,
+/// `session.status`, `journal.failed` and one `ncs.<msgName>` (a notification
+/// that cloudrec serve received).
 pub fn every_kind() -> Vec<Event> {
     let mut kinds = vec![
         EventKind::CallAttempt {
@@ -92,6 +93,13 @@ pub fn every_kind() -> Vec<Event> {
         entry: "live",
         start_withheld: false,
         error: "journal append failed on /var/lib/app/cloudrec.jsonl: No space left on device (os error 28)".to_owned(),
+    });
+    kinds.push(EventKind::Notice {
+        notice_id: "4eb720f0-8da7-11ed-b9d8-5f2e2b7c6d8a".to_owned(),
+        event_type: 41,
+        msg_name: "recorder_leave".to_owned(),
+        sequence: Some(7),
+        details: serde_json::json!({"leaveCode": 4}),
     });
     kinds
         .into_iter()

@@ -404,8 +404,9 @@ fn the_catalog_has_every_type_once_and_priorities_match_core() {
         .iter()
         .filter(|e| e.kind.type_suffix().starts_with("session."))
         .count();
-    // The calls and their failures, one per state plus the polled status, the journal.
-    assert_eq!(events.len(), calls + states + 1);
+    // The calls and their failures, one per state plus the polled status, the
+    // journal, and one NCS notification.
+    assert_eq!(events.len(), calls + states + 2);
     for event in &events {
         let envelope = CloudEvent::from_event(event, "/t");
         assert_eq!(

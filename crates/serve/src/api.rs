@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use crate::create::CreateRecording;
 use crate::metrics::Metrics;
+use crate::ncs::Ncs;
 use crate::problem::{PROBLEM_JSON, Problem};
 use crate::recording::{Recording, RecordingPage, STATES};
 use crate::sessions::Sessions;
@@ -40,6 +41,9 @@ pub struct Api {
     pub metrics: Metrics,
     /// The broker the events go to, if any (for `/readyz`).
     pub broker: Option<AmqpSink>,
+    /// The NCS receiver of `POST /v1/ncs`; `None` when no NCS secret is
+    /// configured (the route answers 404).
+    pub ncs: Option<Arc<Ncs>>,
 }
 
 /// The OpenAPI document of the API.
@@ -56,6 +60,7 @@ pub struct Api {
         update_recording,
         update_layout,
         stop_recording,
+        ncs_notification,
         healthz,
         readyz,
         metrics_text
@@ -101,6 +106,7 @@ pub fn router(api: Api, token: Option<Secret>) -> Router {
         .route("/v1/recordings/{id}/update", post(update_recording))
         .route("/v1/recordings/{id}/update-layout", post(update_layout))
         .route("/v1/recordings/{id}/stop", post(stop_recording))
+        .route("/v1/ncs", post(ncs_notification))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -372,6 +378,34 @@ fn accepted(result: Result<Recording, Problem>) -> Response {
     match result {
         Ok(recording) => json(StatusCode::ACCEPTED, &recording),
         Err(problem) => problem.into_response(),
+    }
+}
+
+/// Receives a notification of Agora's Notification Center Service: signed
+/// with the NCS secret (`Agora-Signature-V2` or `Agora-Signature`), answered
+/// at once, deduplicated, published as `io.cloudrec.ncs.<msgName>`, and handed
+/// to the session of its task, which queries or stops it. Needs no bearer
+/// token. See docs/ncs.md.
+#[utoipa::path(
+    post,
+    path = "/v1/ncs",
+    request_body(content = Object, description = "The notification as NCS sends it (noticeId, eventType, payload)"),
+    responses(
+        (status = 200, description = "Taken (or a repeat of one taken): do not send it again"),
+        (status = 400, description = "Signed, but not a notification", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The signature is missing or wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "NCS is not enabled on this service (no NCS secret)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 1 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many notifications wait: send it again (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn ncs_notification(State(api): State<Api>, headers: HeaderMap, body: Bytes) -> Response {
+    match &api.ncs {
+        Some(ncs) => ncs.receive(&headers, &body),
+        None => Problem::not_found(
+            "NCS notifications are not enabled on this service: start it with --ncs-secret (or CLOUDREC_NCS_SECRET), or give an App ID ncs_secret_env in --config",
+        )
+        .into_response(),
     }
 }
 

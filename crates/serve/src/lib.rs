@@ -7,7 +7,8 @@
 //! PostgreSQL for a fleet), supervised by the worker that owns its lease.
 //!
 //! - [`api::router`] builds the routes: `/v1/recordings` and its actions,
-//!   `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and the status page `/`;
+//!   `/healthz`, `/readyz`, `/metrics`, `/openapi.json`, the status page `/`
+//!   and the NCS receiver `/v1/ncs` ([`Ncs`]);
 //! - [`Sessions`] starts, watches, stops and takes over recordings;
 //! - [`Metrics`] is fed by the event pipeline ([`MetricsSink`]) and by the
 //!   transport ([`Timed`]);
@@ -21,6 +22,7 @@ mod auth;
 mod config;
 mod create;
 mod metrics;
+mod ncs;
 mod problem;
 mod recording;
 mod run;
@@ -31,7 +33,8 @@ pub use app::{App, AppRecorder};
 pub use config::{AppEntry, ConfigError, ConfigFile};
 pub use create::{CreateRecording, request_hash};
 pub use metrics::{MeteredGate, Metrics, MetricsSink, Timed};
+pub use ncs::{DEDUPE_WINDOW, NCS_QUEUE, Ncs, NcsSecret};
 pub use problem::{PROBLEM_JSON, Problem};
 pub use recording::{Recording, RecordingPage, Report, STATES};
 pub use run::{Ended, RunError, STOP_DEADLINE, run};
-pub use sessions::{OnShutdown, Sessions, SessionsConfig, is_terminal};
+pub use sessions::{NoticeAction, OnShutdown, Sessions, SessionsConfig, is_terminal};

@@ -43,6 +43,24 @@ struct KindLabel {
     kind: String,
 }
 
+/// The label of per-NCS-event series.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EventLabel {
+    event: String,
+}
+
+/// The label of per-reason series.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: String,
+}
+
+/// The label of per-action series.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ActionLabel {
+    action: String,
+}
+
 fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.001, 2.0, 16))
 }
@@ -62,6 +80,9 @@ struct Series {
     http_requests: Family<KindLabel, Counter>,
     budget_waits: Counter,
     budget_wait_seconds: Counter<f64, AtomicU64>,
+    ncs_notices: Family<EventLabel, Counter>,
+    ncs_rejected: Family<ReasonLabel, Counter>,
+    ncs_actions: Family<ActionLabel, Counter>,
 }
 
 /// The service's metrics. Cloning shares them.
@@ -103,6 +124,9 @@ impl Metrics {
             http_requests: Family::default(),
             budget_waits: Counter::default(),
             budget_wait_seconds: Counter::default(),
+            ncs_notices: Family::default(),
+            ncs_rejected: Family::default(),
+            ncs_actions: Family::default(),
         };
         let mut registry = Registry::with_prefix("cloudrec");
         registry.register(
@@ -174,6 +198,21 @@ impl Metrics {
             "budget_wait_seconds",
             "Time requests were told to wait by the App ID's request budget",
             series.budget_wait_seconds.clone(),
+        );
+        registry.register(
+            "ncs_notices",
+            "NCS notifications accepted on POST /v1/ncs (verified and new), by event (msgName)",
+            series.ncs_notices.clone(),
+        );
+        registry.register(
+            "ncs_rejected",
+            "NCS notifications not acted on, by reason: bad_signature, missing_signature, undecodable, duplicate, queue_full",
+            series.ncs_rejected.clone(),
+        );
+        registry.register(
+            "ncs_actions",
+            "What accepted NCS notifications made a session do: query_now, stop, none, or unknown_sid (no session of this process has the sid)",
+            series.ncs_actions.clone(),
         );
         Self {
             registry: Arc::new(registry),
@@ -253,6 +292,36 @@ impl Metrics {
             .http_requests
             .get_or_create(&KindLabel {
                 kind: format!("{route} {}xx", status / 100),
+            })
+            .inc();
+    }
+
+    /// An NCS notification of `event` was accepted.
+    pub fn ncs_notice(&self, event: &str) {
+        self.series
+            .ncs_notices
+            .get_or_create(&EventLabel {
+                event: event.to_owned(),
+            })
+            .inc();
+    }
+
+    /// An NCS notification was refused or ignored for `reason`.
+    pub fn ncs_rejected(&self, reason: &str) {
+        self.series
+            .ncs_rejected
+            .get_or_create(&ReasonLabel {
+                reason: reason.to_owned(),
+            })
+            .inc();
+    }
+
+    /// An accepted NCS notification led to `action`.
+    pub fn ncs_action(&self, action: &str) {
+        self.series
+            .ncs_actions
+            .get_or_create(&ActionLabel {
+                action: action.to_owned(),
             })
             .inc();
     }

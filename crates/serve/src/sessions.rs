@@ -12,7 +12,7 @@ use cloudrec_client::store::{
 use cloudrec_client::{
     RecoveryPolicy, SessionError, SessionHandle, SessionReport, SessionSpec, SessionView,
 };
-use cloudrec_core::{End, TaskRef};
+use cloudrec_core::{End, Subject, TaskRef};
 use cloudrec_fleet::StoreKey;
 use cloudrec_types::{
     Cname, Mode, ResourceId, Sid, StartClientRequest, Uid, UpdateClientRequest,
@@ -42,6 +42,7 @@ enum Order {
     Stop,
     /// Another worker owns it now: stop acting on it, without a call.
     Abandon,
+    QueryNow,
     Update(
         Box<UpdateClientRequest>,
         oneshot::Sender<Result<(), SessionError>>,
@@ -50,6 +51,16 @@ enum Order {
         Box<UpdateLayoutClientRequest>,
         oneshot::Sender<Result<(), SessionError>>,
     ),
+}
+
+/// What an NCS notification asks of the session that supervises its task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoticeAction {
+    /// Query the task now ([`SessionHandle::query_now`]).
+    QueryNow,
+    /// Stop the task and collect its files now (the task exited or is failing
+    /// for good): the stop's answer decides how the recording ended.
+    Stop,
 }
 
 /// The settings of the sessions part of the service.
@@ -72,6 +83,8 @@ pub struct Sessions {
     config: SessionsConfig,
     metrics: Metrics,
     live: Mutex<HashMap<Uuid, mpsc::UnboundedSender<Order>>>,
+    /// The live recordings by their task's sid, with who events about it name.
+    by_sid: Mutex<HashMap<String, (Uuid, Arc<Subject>)>>,
     idle: tokio::sync::Notify,
 }
 
@@ -163,6 +176,7 @@ impl Sessions {
             config,
             metrics,
             live: Mutex::default(),
+            by_sid: Mutex::default(),
             idle: tokio::sync::Notify::new(),
         })
     }
@@ -183,6 +197,41 @@ impl Sessions {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .len()
+    }
+
+    /// The default App ID (the first configured).
+    pub fn default_app_id(&self) -> Option<&cloudrec_types::AppId> {
+        self.apps.first().map(|app| &app.id)
+    }
+
+    /// Hands an NCS notification's `action` to the live recording whose task
+    /// has `sid`; answers who the recording's events name, or `None` when no
+    /// recording of this process has that sid (commands between workers are
+    /// not built yet, so the notification goes no further).
+    pub fn notice(&self, sid: &str, action: NoticeAction) -> Option<Arc<Subject>> {
+        let (id, subject) = self
+            .by_sid
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(sid)
+            .cloned()?;
+        let orders = self.order(id)?;
+        let order = match action {
+            NoticeAction::QueryNow => Order::QueryNow,
+            NoticeAction::Stop => Order::Stop,
+        };
+        orders.send(order).ok()?;
+        Some(subject)
+    }
+
+    /// Who the events of the live recording whose task has `sid` name, if
+    /// this process supervises one.
+    pub fn subject_of(&self, sid: &str) -> Option<Arc<Subject>> {
+        self.by_sid
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(sid)
+            .map(|(_, subject)| Arc::clone(subject))
     }
 
     fn app(&self, id: Option<&str>) -> Result<&App, Problem> {
@@ -371,6 +420,11 @@ impl Sessions {
             let id = row.id;
             sessions.follow(row, handle, inbox).await;
             sessions
+                .by_sid
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .retain(|_, (owner, _)| *owner != id);
+            sessions
                 .live
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -388,7 +442,9 @@ impl Sessions {
         let mut stored = row.state.clone();
         let mut view = handle.view();
         let mut orders_open = true;
+        let mut known_sid: Option<String> = None;
         loop {
+            self.learn_sid(&row, &view, &mut known_sid);
             let ended = view.report.is_some();
             let update = update_of(&view, &row.snapshot);
             if update.state != stored || ended {
@@ -423,6 +479,7 @@ impl Sessions {
                         self.metrics.session_moved(Some(&stored), None);
                         return;
                     }
+                    Some(Order::QueryNow) => handle.query_now(),
                     Some(Order::Update(request, reply)) => {
                         let _ = reply.send(handle.update(*request).await);
                     }
@@ -433,6 +490,35 @@ impl Sessions {
                 },
             }
         }
+    }
+
+    /// Files the recording under its task's sid once the task is known (and
+    /// again when a restart gave it another task), so that notifications
+    /// about the task reach it.
+    fn learn_sid(&self, row: &SessionRow, view: &SessionView, known: &mut Option<String>) {
+        let Some(task) = &view.task else {
+            return;
+        };
+        if known.as_deref() == Some(task.sid.as_str()) {
+            return;
+        }
+        let Some(app) = self.apps.iter().find(|app| app.id.as_str() == row.app_id) else {
+            return;
+        };
+        let subject = Subject {
+            cname: Some(task.cname.clone()),
+            uid: Some(task.uid),
+            mode: Some(task.mode.clone()),
+            resource_id: Some(task.resource_id.clone()),
+            sid: Some(task.sid.clone()),
+            ..Subject::app(app.id.clone())
+        };
+        let mut by_sid = self.by_sid.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(old) = known.take() {
+            by_sid.remove(&old);
+        }
+        by_sid.insert(task.sid.as_str().to_owned(), (row.id, Arc::new(subject)));
+        *known = Some(task.sid.as_str().to_owned());
     }
 
     /// Writes `update`; the end of a recording is tried again while the store

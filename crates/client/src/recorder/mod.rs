@@ -220,6 +220,7 @@ pub struct ShutdownReport {
 pub(crate) enum Command {
     Stop,
     Abandon,
+    QueryNow,
     HandleDropped,
     Update(Box<UpdateClientRequest>, Sender<Result<(), SessionError>>),
     UpdateLayout(
@@ -572,6 +573,16 @@ impl SessionHandle {
     /// report says it was handed over.
     pub fn abandon(&self) {
         let _ = self.commands.send(Command::Abandon);
+    }
+
+    /// Asks the session to query its task now instead of at the next poll,
+    /// without waiting: for news that the task may have changed, such as an NCS
+    /// notification. The session changes state on the query's answer only
+    /// (the news may be late, repeated or forged), so a wrong poke costs one
+    /// query. It does nothing before the task started, while stopping, or once
+    /// ended; pokes that arrive together give one query.
+    pub fn query_now(&self) {
+        let _ = self.commands.send(Command::QueryNow);
     }
 
     /// Sends an update (subscriptions, web recording, RTMP, storage credentials)

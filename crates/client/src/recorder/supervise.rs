@@ -257,6 +257,10 @@ where
         match command {
             Command::Stop => self.session.request_stop(),
             Command::Abandon => self.abandoned = true,
+            Command::QueryNow => {
+                let now = self.inner.client.clock().now();
+                self.session.query_now(now);
+            }
             Command::HandleDropped => match self.inner.config.leak {
                 LeakPolicy::Stop => self.session.request_stop(),
                 LeakPolicy::Warn => tracing::warn!(
@@ -302,7 +306,7 @@ where
             Command::Update(_, reply) | Command::UpdateLayout(_, reply) => {
                 let _ = reply.send(Err(SessionError::Ended));
             }
-            Command::Stop | Command::Abandon | Command::HandleDropped => {}
+            Command::Stop | Command::Abandon | Command::QueryNow | Command::HandleDropped => {}
         }
     }
 

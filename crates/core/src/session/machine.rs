@@ -156,6 +156,23 @@ impl Session {
         self.stop_requested = true;
     }
 
+    /// Asks the session to query its task at the next input instead of at the
+    /// next poll, as when a notification says the task changed: it learns the
+    /// change from the answer, never from the notification. Only a session that
+    /// waits for its task to run, records, recovers or drains an async stop
+    /// queries; otherwise (acquiring, starting, stopping, ended) it does
+    /// nothing. Give [`Input::Wake`] if the driver is waiting.
+    pub fn query_now(&mut self, now: Timestamp) {
+        match &mut self.phase {
+            Phase::Waiting { next, .. }
+            | Phase::Running { next, .. }
+            | Phase::Recovering { next, .. }
+            | Phase::Draining { next, .. } => *next = (*next).min(now),
+            Phase::Idle { .. } | Phase::Acquired { .. } | Phase::Stopping { .. } | Phase::Ended => {
+            }
+        }
+    }
+
     /// Whether a stop was requested.
     pub fn stop_requested(&self) -> bool {
         self.stop_requested

@@ -734,3 +734,33 @@ fn config_refuses_zero_durations() {
     assert!(SessionConfig::default().with_max_stop_attempts(0).is_err());
     assert!(SessionConfig::default().with_query_spread(101).is_err());
 }
+
+#[test]
+fn query_now_makes_a_recording_session_query_at_once_and_changes_nothing_else() {
+    let mut run = Run::new(SessionConfig::default());
+    run.run_until_recording(1);
+    assert_eq!(run.action, Action::Wait { until: at(65) });
+    run.states();
+    run.now = at(10);
+    run.session.query_now(run.now);
+    assert!(matches!(run.give(Input::Wake), Action::Query { task } if task.sid == sid(1)));
+    assert!(run.states().is_empty(), "a poke is not a transition");
+    run.give(polled(RecordingStatus::Running));
+    assert_eq!(run.action, Action::Wait { until: at(70) });
+    assert_eq!(run.session.state(), Some(SessionState::Running));
+}
+
+#[test]
+fn query_now_does_nothing_before_the_task_starts_or_while_it_stops() {
+    let mut run = Run::new(SessionConfig::default());
+    run.session.query_now(at(0));
+    assert!(matches!(run.give(Input::Wake), Action::Acquire { .. }));
+    run.run_until_recording(1);
+    run.session.request_stop();
+    assert!(matches!(run.give(Input::Wake), Action::Stop { .. }));
+    run.session.query_now(run.now);
+    run.give(Input::Stopped(Answer::Ok(StopAnswer::NoRecordedData)));
+    assert_eq!(run.action, Action::Done);
+    run.session.query_now(run.now);
+    assert_eq!(run.give(Input::Wake), &Action::Done);
+}

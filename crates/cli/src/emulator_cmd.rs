@@ -49,10 +49,10 @@ pub(crate) struct EmulatorArgs {
     /// The most bytes the request log holds (oldest entries dropped first).
     #[arg(long, default_value_t = 8 << 20)]
     request_log_bytes: usize,
-    /// Requests per second the App ID may send before 429 (the service's default is 10).
+    /// Requests per second the App ID may send before 429 (the service's default is 10; 0: no limit).
     #[arg(long, default_value_t = 10)]
     rate_limit: u32,
-    /// Tasks the App ID may run at once before acquire answers 406 (the service's default is 50).
+    /// Tasks the App ID may run at once before acquire answers 406 (the service's default is 50; 0: no limit).
     #[arg(long, default_value_t = 50)]
     task_limit: usize,
     /// POST signed NCS notices about the tasks to this http:// URL (needs --ncs-secret).

@@ -170,11 +170,6 @@ impl EmulatorConfig {
                 "header_read_timeout and idle_timeout must be above 0 seconds".to_owned(),
             ));
         }
-        if self.rate_limit_per_sec == 0 || self.concurrency_limit == 0 {
-            return Err(EmulatorError::InvalidConfig(
-                "the rate limit and the task limit must be at least 1".to_owned(),
-            ));
-        }
         if self.max_connections == 0 {
             return Err(EmulatorError::InvalidConfig(
                 "max_connections must be at least 1".to_owned(),

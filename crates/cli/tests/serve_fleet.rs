@@ -190,6 +190,21 @@ impl Fleet {
             .count()
     }
 
+    /// How many calls the emulator saw whose path ends with `/{endpoint}`.
+    fn calls(&self, endpoint: &str) -> usize {
+        let log = http(self.emulator.addr, "GET", "/_emulator/requests", &[], b"").json();
+        let suffix = format!("/{endpoint}");
+        log.as_array()
+            .expect("the request log is an array")
+            .iter()
+            .filter(|record| {
+                record["path"]
+                    .as_str()
+                    .is_some_and(|p| p.ends_with(&suffix))
+            })
+            .count()
+    }
+
     /// Stops every recording through its owner and waits until all stopped.
     fn stop_all(&self) {
         for recording in self.recordings() {
@@ -357,6 +372,62 @@ fn a_worker_paused_past_its_lease_gives_its_recordings_up_and_does_not_act_on_th
     );
     assert_eq!(fleet.starts(), ids.len());
     fleet.stop_all();
+}
+
+#[test]
+fn commands_asked_on_another_worker_reach_the_owner_once() {
+    let fleet = Fleet::new("fleet_commands", 2);
+    let (w0, w1) = (&fleet.workers["w0"], &fleet.workers["w1"]);
+    let created = w0.post("/v1/recordings", &mix_body("commands", 4000));
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    fleet.all_running_on_live_workers();
+    assert_eq!(
+        w1.get(&format!("/v1/recordings/{id}")).json()["owner"],
+        "w0"
+    );
+
+    let layout = w1.post(
+        &format!("/v1/recordings/{id}/update-layout"),
+        &serde_json::json!({"clientRequest": {"mixedVideoLayout": 1}}),
+    );
+    assert_eq!(layout.status, 202, "{}", layout.body);
+    assert_eq!(fleet.calls("updateLayout"), 1, "the owner sent it once");
+    let update = w1.post(
+        &format!("/v1/recordings/{id}/update"),
+        &serde_json::json!({"clientRequest": {"streamSubscribe": {"audioUidList": {"subscribeAudioUids": ["#allstream#"]}}}}),
+    );
+    assert_eq!(update.status, 202, "{}", update.body);
+    assert_eq!(fleet.calls("update"), 1);
+
+    let stop = w1.post(
+        &format!("/v1/recordings/{id}/stop"),
+        &serde_json::Value::Null,
+    );
+    assert_eq!(stop.status, 202, "{}", stop.body);
+    let ended = w1.wait_for_recording(&id, LIMIT, |r| {
+        is_terminal(r["state"].as_str().unwrap_or(""))
+    });
+    assert!(
+        ended["state"].as_str().unwrap().starts_with("stopped"),
+        "{ended}"
+    );
+    assert_eq!(ended["owner"], "w0", "the owner stopped it");
+    // A second stop asked after the end changes nothing.
+    let again = w1.post(
+        &format!("/v1/recordings/{id}/stop"),
+        &serde_json::Value::Null,
+    );
+    assert_eq!(again.status, 202, "{}", again.body);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(fleet.calls("stop"), 1, "one stop reached the service");
+    assert!(fleet.emulator.live_tasks().is_empty());
+    // An update after the end is refused at once, by the asker.
+    let late = w1.post(
+        &format!("/v1/recordings/{id}/update-layout"),
+        &serde_json::json!({"clientRequest": {"mixedVideoLayout": 1}}),
+    );
+    assert_eq!(late.status, 409, "{}", late.body);
 }
 
 /// The sum over the workers of a counter's series whose line starts with `prefix`.

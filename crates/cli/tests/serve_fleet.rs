@@ -2,7 +2,9 @@
 //! emulator: a worker killed with SIGKILL, a rolling deploy with SIGTERM, and a
 //! worker paused with SIGSTOP past its lease. In each, every recording keeps
 //! its task (no restart, no second task), is supervised by exactly one live
-//! worker, and stops only when asked.
+//! worker, and stops only when asked. Also: commands (update, update-layout,
+//! stop, an NCS exit) asked on a worker that does not own the recording reach
+//! the service once, through its owner.
 
 mod common;
 
@@ -428,6 +430,60 @@ fn commands_asked_on_another_worker_reach_the_owner_once() {
         &serde_json::json!({"clientRequest": {"mixedVideoLayout": 1}}),
     );
     assert_eq!(late.status, 409, "{}", late.body);
+}
+
+#[test]
+fn an_ncs_exit_that_reaches_another_worker_stops_the_recording_through_its_owner() {
+    const SECRET: &str = "fleet-ncs-secret";
+    let fleet = Fleet::with(
+        "fleet_ncs",
+        2,
+        &["--rate-limit", "100", "--task-limit", "100"],
+        &["--ncs-secret", SECRET],
+    );
+    let (w0, w1) = (&fleet.workers["w0"], &fleet.workers["w1"]);
+    let created = w0.post("/v1/recordings", &mix_body("ncs-exit", 4100));
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let running = w0.wait_for_recording(&id, LIMIT, |r| r["state"] == "running");
+    let sid = running["sid"].as_str().unwrap().to_owned();
+    assert_eq!(running["owner"], "w0");
+
+    let notice = serde_json::to_vec(&serde_json::json!({
+        "noticeId": "fleet-exit-1", "productId": 3, "eventType": 11,
+        "notifyMs": 1_700_000_000_000_i64,
+        "payload": {"cname": "ncs-exit", "uid": "4100", "sid": sid, "sequence": 1,
+                    "sendts": 1_700_000_000_000_i64, "serviceType": 0,
+                    "details": {"msgName": "session_exit", "exitStatus": 0}}
+    }))
+    .unwrap();
+    let signature = cloudrec_types::ncs::sign(
+        cloudrec_types::ncs::SignatureHeader::V2,
+        &notice,
+        &cloudrec_types::Secret::new(SECRET),
+    );
+    let reply = http(
+        w1.addr,
+        "POST",
+        "/v1/ncs",
+        &[("Agora-Signature-V2", signature.as_str())],
+        &notice,
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let ended = w1.wait_for_recording(&id, LIMIT, |r| {
+        is_terminal(r["state"].as_str().unwrap_or(""))
+    });
+    assert!(
+        ended["state"].as_str().unwrap().starts_with("stopped"),
+        "{ended}"
+    );
+    assert_eq!(fleet.calls("stop"), 1, "the owner stopped it once");
+    assert!(
+        w1.get("/metrics")
+            .body
+            .contains("cloudrec_ncs_actions_total{action=\"stop_forwarded\"} 1"),
+        "w1 left the exit for w0"
+    );
 }
 
 /// The sum over the workers of a counter's series whose line starts with `prefix`.

@@ -1201,3 +1201,22 @@ fn outcome(
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_problem_comes_back_as_the_owner_gave_it() {
+        for problem in [
+            Problem::conflict("the task does not run"),
+            Problem::upstream("code 2: invalid parameter"),
+        ] {
+            let stored = serde_json::to_string(&problem).unwrap();
+            assert_eq!(problem_of(Some(&stored)), problem);
+        }
+        assert_eq!(problem_of(Some("not json")).status, 502);
+        assert_eq!(problem_of(None).status, 502);
+        assert_eq!(Problem::not_applied("queued").status, 504);
+    }
+}

@@ -433,6 +433,42 @@ fn commands_asked_on_another_worker_reach_the_owner_once() {
 }
 
 #[test]
+fn a_command_for_a_paused_owner_is_applied_by_the_next_owner() {
+    let fleet = Fleet::new("fleet_next_owner", 2);
+    let (w0, w1) = (&fleet.workers["w0"], &fleet.workers["w1"]);
+    let created = w0.post("/v1/recordings", &mix_body("next-owner", 4200));
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    w0.wait_for_recording(&id, LIMIT, |r| r["state"] == "running");
+    w0.proc.signal("STOP");
+    // w0 cannot apply them; w1 takes the recording over once w0's lease ran
+    // out (3 s) and applies what was left for it, in order.
+    let layout = w1.post(
+        &format!("/v1/recordings/{id}/update-layout"),
+        &serde_json::json!({"clientRequest": {"mixedVideoLayout": 1}}),
+    );
+    assert_eq!(layout.status, 202, "{}", layout.body);
+    assert_eq!(fleet.calls("updateLayout"), 1);
+    let stop = w1.post(
+        &format!("/v1/recordings/{id}/stop"),
+        &serde_json::Value::Null,
+    );
+    assert_eq!(stop.status, 202, "{}", stop.body);
+    let ended = w1.wait_for_recording(&id, LIMIT, |r| {
+        is_terminal(r["state"].as_str().unwrap_or(""))
+    });
+    assert!(
+        ended["state"].as_str().unwrap().starts_with("stopped"),
+        "{ended}"
+    );
+    assert_eq!(ended["owner"], "w1", "{ended}");
+    w0.proc.signal("CONT");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(fleet.calls("stop"), 1, "stopped once, by the next owner");
+    assert!(fleet.emulator.live_tasks().is_empty());
+}
+
+#[test]
 fn an_ncs_exit_that_reaches_another_worker_stops_the_recording_through_its_owner() {
     const SECRET: &str = "fleet-ncs-secret";
     let fleet = Fleet::with(

@@ -68,9 +68,13 @@ fn stub_service(arrivals: Arrivals) -> SocketAddr {
                 while let Some((path, body)) = read_request(&mut reader) {
                     let n = counter.fetch_add(1, Ordering::Relaxed);
                     let answer = if path.ends_with("/acquire") {
-                        let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                        let body: serde_json::Value =
+                            serde_json::from_slice(&body).unwrap_or_default();
                         if let Some(cname) = body["cname"].as_str() {
-                            arrivals.lock().unwrap().insert(cname.to_owned(), Instant::now());
+                            arrivals
+                                .lock()
+                                .unwrap()
+                                .insert(cname.to_owned(), Instant::now());
                         }
                         format!("{{\"resourceId\":\"res-{n}\"}}")
                     } else if path.ends_with("/start") {
@@ -104,8 +108,15 @@ fn call(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String)
     stream.write_all(request.as_bytes()).unwrap();
     let mut text = String::new();
     stream.read_to_string(&mut text).unwrap();
-    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -180,7 +191,9 @@ impl Drop for Serve {
 }
 
 fn main() {
-    let binary = std::env::args().nth(1).unwrap_or_else(|| "target/release/cloudrec".to_owned());
+    let binary = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "target/release/cloudrec".to_owned());
     let arrivals: Arrivals = Arc::default();
     let service = stub_service(Arc::clone(&arrivals));
     let dir = std::env::temp_dir().join(format!("cloudrec-serve-figures-{}", std::process::id()));
@@ -195,17 +208,28 @@ fn main() {
     )
     .unwrap();
     let mut child = Command::new(&binary)
-        .args(["serve", "--listen", "127.0.0.1:0", "--state-dir", dir.to_str().unwrap()])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--state-dir",
+            dir.to_str().unwrap(),
+        ])
         .args(["--config", config.to_str().unwrap()])
         .env("BENCH_SECRET", "s")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {binary}: {e}; build it with cargo build --release -p cloudrec-cli"));
+        .unwrap_or_else(|e| {
+            panic!("cannot run {binary}: {e}; build it with cargo build --release -p cloudrec-cli")
+        });
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let addr: SocketAddr = loop {
         let mut line = String::new();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "serve ended before listening");
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "serve ended before listening"
+        );
         if let Some((_, rest)) = line.split_once("listens on http://") {
             break rest.split_whitespace().next().unwrap().parse().unwrap();
         }
@@ -252,7 +276,11 @@ fn main() {
     let (_, bytes) = call(addr, "GET", &path, "");
     let served = throughput(addr, &path);
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let bare: SocketAddr = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -261,7 +289,12 @@ fn main() {
             "/v1/recordings/{id}",
             axum::routing::get(move || {
                 let bytes = bytes.clone();
-                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], bytes) }
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        bytes,
+                    )
+                }
             }),
         );
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
@@ -270,7 +303,12 @@ fn main() {
     let baseline = throughput(bare, &path);
 
     println!("cloudrec serve on its embedded store (SQLite), {RECORDINGS} recordings");
-    println!("memory idle: {} KiB RSS; with {RECORDINGS} live recordings: {} KiB ({:.1} KiB per recording)", idle, busy, (busy.saturating_sub(idle)) as f64 / RECORDINGS as f64);
+    println!(
+        "memory idle: {} KiB RSS; with {RECORDINGS} live recordings: {} KiB ({:.1} KiB per recording)",
+        idle,
+        busy,
+        (busy.saturating_sub(idle)) as f64 / RECORDINGS as f64
+    );
     println!(
         "POST /v1/recordings answered: p50 {:.2} ms, p99 {:.2} ms; to its acquire at the service: p50 {:.2} ms, p99 {:.2} ms",
         percentile(&to_answer, 0.5),

@@ -14,7 +14,7 @@ use cloudrec_core::{RateLimiter, RetryPolicy};
 use cloudrec_emulator::{
     DEFAULT_APP_ID, DEFAULT_CUSTOMER_ID, DEFAULT_CUSTOMER_SECRET, Emulator, EmulatorConfig,
 };
-use cloudrec_fleet::{FleetGate, RedisBudget};
+use cloudrec_fleet::{CommandListener, FleetGate, PgStore, RedisBudget, SessionStore, StoreError};
 use cloudrec_serve::api::Api;
 use cloudrec_serve::{
     App, AppEntry, ConfigFile, MeteredGate, Metrics, MetricsSink, Ncs, NcsSecret, OnShutdown,
@@ -316,9 +316,7 @@ pub(crate) async fn run(
             args.state_dir.display()
         ))
     })?;
-    let store = cloudrec_fleet::open_store(args.database_url.as_deref(), &args.state_dir)
-        .await
-        .map_err(|error| Fail::input(format!("cannot open the session store: {error}")))?;
+    let (store, postgres) = open_store(args).await?;
     let fleet = args.database_url.is_some();
     let on_shutdown = match args.on_shutdown {
         Some(ShutdownFlag::Handoff) => OnShutdown::Handoff,
@@ -422,6 +420,13 @@ pub(crate) async fn run(
         },
         metrics.clone(),
     );
+    if let Some(postgres) = postgres {
+        let listener = postgres
+            .listen_commands()
+            .await
+            .map_err(|error| Fail::input(format!("cannot listen for commands: {error}")))?;
+        tokio::spawn(wake_on_commands(listener, Arc::clone(&sessions)));
+    }
     let ncs = (!ncs_secrets.is_empty()).then(|| {
         Ncs::start(
             ncs_secrets,
@@ -476,4 +481,41 @@ pub(crate) async fn run(
     }
     drop(emulator);
     Ok(Exit::Ok)
+}
+
+/// Opens the session store; with PostgreSQL, also answers the store itself,
+/// whose notifications wake this worker for the commands left for it.
+async fn open_store(args: &ServeArgs) -> Result<(Arc<dyn SessionStore>, Option<PgStore>), Fail> {
+    let failed = |error: StoreError| Fail::input(format!("cannot open the session store: {error}"));
+    let postgres = args.database_url.as_deref().filter(|url| {
+        url.split_once("://").is_some_and(|(scheme, _)| {
+            scheme.eq_ignore_ascii_case("postgres") || scheme.eq_ignore_ascii_case("postgresql")
+        })
+    });
+    if let Some(url) = postgres {
+        let store = PgStore::connect(url).await.map_err(failed)?;
+        return Ok((Arc::new(store.clone()), Some(store)));
+    }
+    let store = cloudrec_fleet::open_store(args.database_url.as_deref(), &args.state_dir)
+        .await
+        .map_err(failed)?;
+    Ok((store, None))
+}
+
+/// Wakes the worker's command applier on every command any worker sends (the
+/// applier finds whether it is for one of its recordings). Notifications
+/// lost while the connection is down are made up for by the applier's timer.
+async fn wake_on_commands(mut listener: CommandListener, sessions: Arc<Sessions>) {
+    loop {
+        match listener.recv().await {
+            Ok(_) => sessions.commands_arrived(),
+            Err(error) => {
+                eprintln!(
+                    "cloudrec serve: the store's command notifications stopped ({error}): commands are looked for on a timer until they come back"
+                );
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                sessions.commands_arrived();
+            }
+        }
+    }
 }

@@ -2,7 +2,9 @@
 //! emulator: a worker killed with SIGKILL, a rolling deploy with SIGTERM, and a
 //! worker paused with SIGSTOP past its lease. In each, every recording keeps
 //! its task (no restart, no second task), is supervised by exactly one live
-//! worker, and stops only when asked.
+//! worker, and stops only when asked. Also: commands (update, update-layout,
+//! stop, an NCS exit) asked on a worker that does not own the recording reach
+//! the service once, through its owner.
 
 mod common;
 
@@ -190,6 +192,21 @@ impl Fleet {
             .count()
     }
 
+    /// How many calls the emulator saw whose path ends with `/{endpoint}`.
+    fn calls(&self, endpoint: &str) -> usize {
+        let log = http(self.emulator.addr, "GET", "/_emulator/requests", &[], b"").json();
+        let suffix = format!("/{endpoint}");
+        log.as_array()
+            .expect("the request log is an array")
+            .iter()
+            .filter(|record| {
+                record["path"]
+                    .as_str()
+                    .is_some_and(|p| p.ends_with(&suffix))
+            })
+            .count()
+    }
+
     /// Stops every recording through its owner and waits until all stopped.
     fn stop_all(&self) {
         for recording in self.recordings() {
@@ -357,6 +374,152 @@ fn a_worker_paused_past_its_lease_gives_its_recordings_up_and_does_not_act_on_th
     );
     assert_eq!(fleet.starts(), ids.len());
     fleet.stop_all();
+}
+
+#[test]
+fn commands_asked_on_another_worker_reach_the_owner_once() {
+    let fleet = Fleet::new("fleet_commands", 2);
+    let (w0, w1) = (&fleet.workers["w0"], &fleet.workers["w1"]);
+    let created = w0.post("/v1/recordings", &mix_body("commands", 4000));
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    fleet.all_running_on_live_workers();
+    assert_eq!(
+        w1.get(&format!("/v1/recordings/{id}")).json()["owner"],
+        "w0"
+    );
+
+    let layout = w1.post(
+        &format!("/v1/recordings/{id}/update-layout"),
+        &serde_json::json!({"clientRequest": {"mixedVideoLayout": 1}}),
+    );
+    assert_eq!(layout.status, 202, "{}", layout.body);
+    assert_eq!(fleet.calls("updateLayout"), 1, "the owner sent it once");
+    let update = w1.post(
+        &format!("/v1/recordings/{id}/update"),
+        &serde_json::json!({"clientRequest": {"streamSubscribe": {"audioUidList": {"subscribeAudioUids": ["#allstream#"]}}}}),
+    );
+    assert_eq!(update.status, 202, "{}", update.body);
+    assert_eq!(fleet.calls("update"), 1);
+
+    let stop = w1.post(
+        &format!("/v1/recordings/{id}/stop"),
+        &serde_json::Value::Null,
+    );
+    assert_eq!(stop.status, 202, "{}", stop.body);
+    let ended = w1.wait_for_recording(&id, LIMIT, |r| {
+        is_terminal(r["state"].as_str().unwrap_or(""))
+    });
+    assert!(
+        ended["state"].as_str().unwrap().starts_with("stopped"),
+        "{ended}"
+    );
+    assert_eq!(ended["owner"], "w0", "the owner stopped it");
+    // A second stop asked after the end changes nothing.
+    let again = w1.post(
+        &format!("/v1/recordings/{id}/stop"),
+        &serde_json::Value::Null,
+    );
+    assert_eq!(again.status, 202, "{}", again.body);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(fleet.calls("stop"), 1, "one stop reached the service");
+    assert!(fleet.emulator.live_tasks().is_empty());
+    // An update after the end is refused at once, by the asker.
+    let late = w1.post(
+        &format!("/v1/recordings/{id}/update-layout"),
+        &serde_json::json!({"clientRequest": {"mixedVideoLayout": 1}}),
+    );
+    assert_eq!(late.status, 409, "{}", late.body);
+}
+
+#[test]
+fn a_command_for_a_paused_owner_is_applied_by_the_next_owner() {
+    let fleet = Fleet::new("fleet_next_owner", 2);
+    let (w0, w1) = (&fleet.workers["w0"], &fleet.workers["w1"]);
+    let created = w0.post("/v1/recordings", &mix_body("next-owner", 4200));
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    w0.wait_for_recording(&id, LIMIT, |r| r["state"] == "running");
+    w0.proc.signal("STOP");
+    // w0 cannot apply them; w1 takes the recording over once w0's lease ran
+    // out (3 s) and applies what was left for it, in order.
+    let layout = w1.post(
+        &format!("/v1/recordings/{id}/update-layout"),
+        &serde_json::json!({"clientRequest": {"mixedVideoLayout": 1}}),
+    );
+    assert_eq!(layout.status, 202, "{}", layout.body);
+    assert_eq!(fleet.calls("updateLayout"), 1);
+    let stop = w1.post(
+        &format!("/v1/recordings/{id}/stop"),
+        &serde_json::Value::Null,
+    );
+    assert_eq!(stop.status, 202, "{}", stop.body);
+    let ended = w1.wait_for_recording(&id, LIMIT, |r| {
+        is_terminal(r["state"].as_str().unwrap_or(""))
+    });
+    assert!(
+        ended["state"].as_str().unwrap().starts_with("stopped"),
+        "{ended}"
+    );
+    assert_eq!(ended["owner"], "w1", "{ended}");
+    w0.proc.signal("CONT");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(fleet.calls("stop"), 1, "stopped once, by the next owner");
+    assert!(fleet.emulator.live_tasks().is_empty());
+}
+
+#[test]
+fn an_ncs_exit_that_reaches_another_worker_stops_the_recording_through_its_owner() {
+    const SECRET: &str = "fleet-ncs-secret";
+    let fleet = Fleet::with(
+        "fleet_ncs",
+        2,
+        &["--rate-limit", "100", "--task-limit", "100"],
+        &["--ncs-secret", SECRET],
+    );
+    let (w0, w1) = (&fleet.workers["w0"], &fleet.workers["w1"]);
+    let created = w0.post("/v1/recordings", &mix_body("ncs-exit", 4100));
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let running = w0.wait_for_recording(&id, LIMIT, |r| r["state"] == "running");
+    let sid = running["sid"].as_str().unwrap().to_owned();
+    assert_eq!(running["owner"], "w0");
+
+    let notice = serde_json::to_vec(&serde_json::json!({
+        "noticeId": "fleet-exit-1", "productId": 3, "eventType": 11,
+        "notifyMs": 1_700_000_000_000_i64,
+        "payload": {"cname": "ncs-exit", "uid": "4100", "sid": sid, "sequence": 1,
+                    "sendts": 1_700_000_000_000_i64, "serviceType": 0,
+                    "details": {"msgName": "session_exit", "exitStatus": 0}}
+    }))
+    .unwrap();
+    let signature = cloudrec_types::ncs::sign(
+        cloudrec_types::ncs::SignatureHeader::V2,
+        &notice,
+        &cloudrec_types::Secret::new(SECRET),
+    );
+    let reply = http(
+        w1.addr,
+        "POST",
+        "/v1/ncs",
+        &[("Agora-Signature-V2", signature.as_str())],
+        &notice,
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let ended = w1.wait_for_recording(&id, LIMIT, |r| {
+        is_terminal(r["state"].as_str().unwrap_or(""))
+    });
+    assert!(
+        ended["state"].as_str().unwrap().starts_with("stopped"),
+        "{ended}"
+    );
+    assert_eq!(fleet.calls("stop"), 1, "the owner stopped it once");
+    assert!(
+        w1.get("/metrics")
+            .body
+            .contains("cloudrec_ncs_actions_total{action=\"stop_forwarded\"} 1"),
+        "w1 left the exit for w0"
+    );
 }
 
 /// The sum over the workers of a counter's series whose line starts with `prefix`.

@@ -45,12 +45,15 @@ use std::sync::Arc;
 
 pub use budget::{BudgetError, BudgetPermit, RedisBudget};
 pub use cloudrec_client::store::{
-    Created, Fenced, Idempotency, Lease, ListQuery, MAX_LEASE, NewSession, SessionRow,
-    SessionStore, SessionUpdate, StoreError, TERMINAL_STATES,
+    Command, CommandId, CommandKind, CommandState, Created, Fenced, Idempotency, Lease, ListQuery,
+    MAX_LEASE, NewSession, PENDING_BATCH, SessionRow, SessionStore, SessionUpdate, StoreError,
+    TERMINAL_STATES,
 };
 pub use fleet_gate::FleetGate;
 #[cfg(feature = "postgres")]
-pub use pg::{PgStore, RELEASED_CHANNEL, Released, ReleasedListener};
+pub use pg::{
+    COMMANDS_CHANNEL, CommandListener, PgStore, RELEASED_CHANNEL, Released, ReleasedListener,
+};
 pub use seal::{KeyError, STORE_KEY_ENV, SealError, StoreKey};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;

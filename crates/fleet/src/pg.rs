@@ -12,13 +12,22 @@ use uuid::Uuid;
 use crate::schema::{MIGRATION_LOCK, MIGRATIONS, VERSIONS_TABLE};
 use crate::shared::{TERMINAL_SQL, idempotency, lease_micros, query, time_from_micros};
 use cloudrec_client::store::{
-    Created, Fenced, Lease, ListQuery, NewSession, SessionRow, SessionStore, SessionUpdate,
-    StoreError,
+    Command, CommandId, CommandKind, Created, Fenced, Lease, ListQuery, NewSession, PENDING_BATCH,
+    SessionRow, SessionStore, SessionUpdate, StoreError,
 };
 use cloudrec_types::redact::{text as redact_text, url as redact_url};
 
 /// The channel [`PgStore::release`] notifies, with the releasing worker as payload.
 pub const RELEASED_CHANNEL: &str = "cloudrec_sessions_released";
+
+/// The channel [`PgStore::send_command`](SessionStore::send_command) notifies,
+/// with the session id as payload.
+pub const COMMANDS_CHANNEL: &str = "cloudrec_commands";
+
+/// The columns of a [`Command`], times as microseconds since the Unix epoch.
+const COMMAND_COLUMNS: &str = "id, session_id, kind, body, state, result, \
+    (extract(epoch FROM created_at) * 1000000)::bigint AS created_us, \
+    (extract(epoch FROM done_at) * 1000000)::bigint AS done_us";
 
 /// The columns of a [`SessionRow`], times as microseconds since the Unix epoch.
 const COLUMNS: &str = "id, app_id, mode, cname, uid, resource_id, sid, state, snapshot, report, \
@@ -101,6 +110,26 @@ fn session_from_row(row: &PgRow) -> Result<SessionRow, sqlx::Error> {
             .map(time_from_micros),
         created_at: time_from_micros(row.try_get("created_us")?),
         updated_at: time_from_micros(row.try_get("updated_us")?),
+    })
+}
+
+fn command_from_row(row: &PgRow) -> Result<Command, String> {
+    let get = |e: sqlx::Error| e.to_string();
+    let kind: String = row.try_get("kind").map_err(get)?;
+    let state: String = row.try_get("state").map_err(get)?;
+    Ok(Command {
+        id: CommandId(row.try_get("id").map_err(get)?),
+        session_id: row.try_get("session_id").map_err(get)?,
+        kind: CommandKind::parse(&kind).ok_or_else(|| format!("unknown command kind {kind:?}"))?,
+        body: row.try_get("body").map_err(get)?,
+        state: cloudrec_client::store::CommandState::parse(&state)
+            .ok_or_else(|| format!("unknown command state {state:?}"))?,
+        result: row.try_get("result").map_err(get)?,
+        created_at: time_from_micros(row.try_get("created_us").map_err(get)?),
+        done_at: row
+            .try_get::<Option<i64>, _>("done_us")
+            .map_err(get)?
+            .map(time_from_micros),
     })
 }
 
@@ -193,6 +222,45 @@ impl PgStore {
             .await
             .map_err(|e| query("listen", &e))?;
         Ok(ReleasedListener { inner })
+    }
+
+    /// Listens for commands sent to any session (`LISTEN` on
+    /// [`COMMANDS_CHANNEL`]), for the owners to apply them at once.
+    pub async fn listen_commands(&self) -> Result<CommandListener, StoreError> {
+        let mut inner = PgListener::connect_with(&self.pool)
+            .await
+            .map_err(|e| query("listen", &e))?;
+        inner
+            .listen(COMMANDS_CHANNEL)
+            .await
+            .map_err(|e| query("listen", &e))?;
+        Ok(CommandListener { inner })
+    }
+}
+
+/// Receives the session ids of new commands, from [`PgStore::listen_commands`].
+///
+/// If its connection drops it reconnects on the next [`recv`](Self::recv);
+/// notifications sent meanwhile are lost, so an owner also looks for pending
+/// commands on a timer.
+pub struct CommandListener {
+    inner: PgListener,
+}
+
+impl fmt::Debug for CommandListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CommandListener")
+            .field("channel", &COMMANDS_CHANNEL)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CommandListener {
+    /// Waits for the next command sent by any worker; answers its session's
+    /// id as sent (a UUID in text).
+    pub async fn recv(&mut self) -> Result<String, StoreError> {
+        let notification = self.inner.recv().await.map_err(|e| query("listen", &e))?;
+        Ok(notification.payload().to_owned())
     }
 }
 
@@ -422,6 +490,104 @@ impl SessionStore for PgStore {
         }
         tx.commit().await.map_err(|e| query("release", &e))?;
         Ok(released)
+    }
+
+    async fn find_by_sid(&self, sid: &str) -> Result<Option<SessionRow>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM cloudrec_sessions WHERE sid = $1 ORDER BY id DESC LIMIT 1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(sid)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| query("find_by_sid", &e))?;
+        row.as_ref()
+            .map(session_from_row)
+            .transpose()
+            .map_err(|e| query("find_by_sid", &e))
+    }
+
+    /// The insert and the `pg_notify` on [`COMMANDS_CHANNEL`] are one
+    /// transaction: the owner is woken once the command can be read.
+    async fn send_command(
+        &self,
+        session: Uuid,
+        kind: CommandKind,
+        body: &serde_json::Value,
+    ) -> Result<CommandId, StoreError> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| query("send_command", &e))?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO cloudrec_commands (session_id, kind, body) VALUES ($1, $2, $3) \
+             RETURNING id",
+        )
+        .bind(session)
+        .bind(kind.as_str())
+        .bind(body)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| query("send_command", &e))?;
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(COMMANDS_CHANNEL)
+            .bind(session.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| query("send_command", &e))?;
+        tx.commit().await.map_err(|e| query("send_command", &e))?;
+        Ok(CommandId(id))
+    }
+
+    async fn pending_commands(&self, worker: &str) -> Result<Vec<Command>, StoreError> {
+        let sql = format!(
+            "SELECT {COMMAND_COLUMNS} FROM cloudrec_commands \
+             WHERE state = 'pending' \
+               AND session_id IN (SELECT id FROM cloudrec_sessions WHERE owner = $1) \
+             ORDER BY id LIMIT $2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(worker)
+            .bind(i64::from(PENDING_BATCH))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| query("pending_commands", &e))?;
+        rows.iter()
+            .map(|row| command_from_row(row).map_err(|e| query("pending_commands", &e)))
+            .collect()
+    }
+
+    async fn finish_command(
+        &self,
+        id: CommandId,
+        ok: bool,
+        result: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE cloudrec_commands SET state = $2, result = $3, body = 'null'::jsonb, \
+                done_at = now() \
+             WHERE id = $1 AND state = 'pending'",
+        )
+        .bind(id.0)
+        .bind(if ok { "done" } else { "failed" })
+        .bind(result)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| query("finish_command", &e))?;
+        Ok(())
+    }
+
+    async fn command(&self, id: CommandId) -> Result<Option<Command>, StoreError> {
+        let sql = format!("SELECT {COMMAND_COLUMNS} FROM cloudrec_commands WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| query("command", &e))?;
+        row.as_ref()
+            .map(|row| command_from_row(row).map_err(|e| query("command", &e)))
+            .transpose()
     }
 
     async fn get(&self, id: Uuid) -> Result<Option<SessionRow>, StoreError> {

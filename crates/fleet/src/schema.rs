@@ -50,6 +50,30 @@ pub(crate) const MIGRATIONS: &[(i32, &str, &[&str])] = &[
                 WHERE idempotency_key IS NOT NULL",
         ],
     ),
+    (
+        3,
+        "commands",
+        &[
+            "CREATE TABLE IF NOT EXISTS cloudrec_commands (
+                id BIGSERIAL PRIMARY KEY,
+                session_id UUID NOT NULL,
+                kind TEXT NOT NULL
+                    CHECK (kind IN ('stop', 'update', 'update_layout', 'query_now')),
+                body JSONB NOT NULL DEFAULT 'null'::jsonb,
+                state TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'done', 'failed')),
+                result TEXT,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                done_at TIMESTAMPTZ
+            )",
+            "CREATE INDEX IF NOT EXISTS cloudrec_commands_pending
+                ON cloudrec_commands (session_id, id)
+                WHERE state = 'pending'",
+            "CREATE INDEX IF NOT EXISTS cloudrec_sessions_sid
+                ON cloudrec_sessions (sid)
+                WHERE sid IS NOT NULL",
+        ],
+    ),
 ];
 
 /// The table that records which migrations ran.

@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use crate::shared::{TERMINAL_SQL, idempotency, lease_micros, query, time_from_micros};
 use cloudrec_client::store::{
-    Created, Fenced, Lease, ListQuery, NewSession, SessionRow, SessionStore, SessionUpdate,
-    StoreError,
+    Command, CommandId, CommandKind, CommandState, Created, Fenced, Lease, ListQuery, NewSession,
+    PENDING_BATCH, SessionRow, SessionStore, SessionUpdate, StoreError,
 };
 
 /// How long a statement waits for another connection's write lock before it fails.
@@ -27,11 +27,12 @@ const NOW_US: &str = "CAST(unixepoch('subsec') * 1000000 AS INTEGER)";
 
 /// The migrations, in order: (version, name, statements). A version, once
 /// released, is never edited: a change is a new version.
-const MIGRATIONS: &[(i64, &str, &[&str])] = &[(
-    1,
-    "sessions",
-    &[
-        "CREATE TABLE IF NOT EXISTS cloudrec_sessions (
+const MIGRATIONS: &[(i64, &str, &[&str])] = &[
+    (
+        1,
+        "sessions",
+        &[
+            "CREATE TABLE IF NOT EXISTS cloudrec_sessions (
             id BLOB PRIMARY KEY,
             app_id TEXT NOT NULL,
             mode TEXT NOT NULL,
@@ -52,17 +53,42 @@ const MIGRATIONS: &[(i64, &str, &[&str])] = &[(
             created_us INTEGER NOT NULL,
             updated_us INTEGER NOT NULL
         )",
-        "CREATE INDEX IF NOT EXISTS cloudrec_sessions_claim
+            "CREATE INDEX IF NOT EXISTS cloudrec_sessions_claim
             ON cloudrec_sessions (lease_until_us)
             WHERE state NOT IN ('stopped', 'stopped_no_data', 'failed', 'lost')",
-        "CREATE INDEX IF NOT EXISTS cloudrec_sessions_owner
+            "CREATE INDEX IF NOT EXISTS cloudrec_sessions_owner
             ON cloudrec_sessions (owner)
             WHERE owner IS NOT NULL",
-        "CREATE UNIQUE INDEX IF NOT EXISTS cloudrec_sessions_idempotency
+            "CREATE UNIQUE INDEX IF NOT EXISTS cloudrec_sessions_idempotency
             ON cloudrec_sessions (app_id, idempotency_key)
             WHERE idempotency_key IS NOT NULL",
-    ],
-)];
+        ],
+    ),
+    (
+        2,
+        "commands",
+        &[
+            "CREATE TABLE IF NOT EXISTS cloudrec_commands (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                session_id BLOB NOT NULL,
+                kind TEXT NOT NULL
+                    CHECK (kind IN ('stop', 'update', 'update_layout', 'query_now')),
+                body TEXT NOT NULL DEFAULT 'null',
+                state TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'done', 'failed')),
+                result TEXT,
+                created_us INTEGER NOT NULL,
+                done_us INTEGER
+            )",
+            "CREATE INDEX IF NOT EXISTS cloudrec_commands_pending
+                ON cloudrec_commands (session_id, id)
+                WHERE state = 'pending'",
+            "CREATE INDEX IF NOT EXISTS cloudrec_sessions_sid
+                ON cloudrec_sessions (sid)
+                WHERE sid IS NOT NULL",
+        ],
+    ),
+];
 
 /// The table that records which migrations ran.
 const VERSIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS cloudrec_store_migrations (
@@ -130,6 +156,29 @@ fn session_from_row(row: &SqliteRow) -> Result<SessionRow, String> {
             .map(time_from_micros),
         created_at: time_from_micros(row.try_get("created_us").map_err(get)?),
         updated_at: time_from_micros(row.try_get("updated_us").map_err(get)?),
+    })
+}
+
+/// The columns of a [`Command`].
+const COMMAND_COLUMNS: &str = "id, session_id, kind, body, state, result, created_us, done_us";
+
+fn command_from_row(row: &SqliteRow) -> Result<Command, String> {
+    let get = |e: sqlx::Error| e.to_string();
+    let kind: String = row.try_get("kind").map_err(get)?;
+    let state: String = row.try_get("state").map_err(get)?;
+    Ok(Command {
+        id: CommandId(row.try_get("id").map_err(get)?),
+        session_id: row.try_get("session_id").map_err(get)?,
+        kind: CommandKind::parse(&kind).ok_or_else(|| format!("unknown command kind {kind:?}"))?,
+        body: text(row, "body")?,
+        state: CommandState::parse(&state)
+            .ok_or_else(|| format!("unknown command state {state:?}"))?,
+        result: row.try_get("result").map_err(get)?,
+        created_at: time_from_micros(row.try_get("created_us").map_err(get)?),
+        done_at: row
+            .try_get::<Option<i64>, _>("done_us")
+            .map_err(get)?
+            .map(time_from_micros),
     })
 }
 
@@ -483,6 +532,90 @@ impl SessionStore for SqliteStore {
             .await
             .map_err(|e| self.query("release", &e))?;
         Ok(done.rows_affected())
+    }
+
+    async fn find_by_sid(&self, sid: &str) -> Result<Option<SessionRow>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM cloudrec_sessions WHERE sid = ?1 ORDER BY id DESC LIMIT 1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(sid)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| self.query("find_by_sid", &e))?;
+        row.as_ref()
+            .map(|row| session("find_by_sid", row))
+            .transpose()
+    }
+
+    /// One insert; nobody is notified (the single node polls).
+    async fn send_command(
+        &self,
+        session: Uuid,
+        kind: CommandKind,
+        body: &serde_json::Value,
+    ) -> Result<CommandId, StoreError> {
+        let id: i64 = sqlx::query_scalar(&format!(
+            "INSERT INTO cloudrec_commands (session_id, kind, body, created_us) \
+             VALUES (?1, ?2, ?3, {NOW_US}) RETURNING id"
+        ))
+        .bind(session)
+        .bind(kind.as_str())
+        .bind(body.to_string())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| self.query("send_command", &e))?;
+        Ok(CommandId(id))
+    }
+
+    async fn pending_commands(&self, worker: &str) -> Result<Vec<Command>, StoreError> {
+        let sql = format!(
+            "SELECT {COMMAND_COLUMNS} FROM cloudrec_commands \
+             WHERE state = 'pending' \
+               AND session_id IN (SELECT id FROM cloudrec_sessions WHERE owner = ?1) \
+             ORDER BY id LIMIT ?2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(worker)
+            .bind(i64::from(PENDING_BATCH))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.query("pending_commands", &e))?;
+        rows.iter()
+            .map(|row| command_from_row(row).map_err(|e| self.query("pending_commands", &e)))
+            .collect()
+    }
+
+    async fn finish_command(
+        &self,
+        id: CommandId,
+        ok: bool,
+        result: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "UPDATE cloudrec_commands SET state = ?2, result = ?3, body = 'null', \
+                done_us = {NOW_US} \
+             WHERE id = ?1 AND state = 'pending'"
+        ))
+        .bind(id.0)
+        .bind(if ok { "done" } else { "failed" })
+        .bind(result)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| self.query("finish_command", &e))?;
+        Ok(())
+    }
+
+    async fn command(&self, id: CommandId) -> Result<Option<Command>, StoreError> {
+        let sql = format!("SELECT {COMMAND_COLUMNS} FROM cloudrec_commands WHERE id = ?1");
+        let row = sqlx::query(&sql)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| self.query("command", &e))?;
+        row.as_ref()
+            .map(|row| command_from_row(row).map_err(|e| self.query("command", &e)))
+            .transpose()
     }
 
     async fn get(&self, id: Uuid) -> Result<Option<SessionRow>, StoreError> {

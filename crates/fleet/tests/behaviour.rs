@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use cloudrec_fleet::{
-    Idempotency, ListQuery, NewSession, SessionRow, SessionStore, SessionUpdate, StoreError,
+    CommandKind, CommandState, Idempotency, ListQuery, NewSession, SessionRow, SessionStore,
+    SessionUpdate, StoreError,
 };
 #[cfg(feature = "sqlite")]
 use common::TempDir;
@@ -101,6 +102,10 @@ suite!(
     leases_out_of_range_are_refused,
     reopened_store_keeps_the_sessions,
     live_workers_are_the_owners_of_unexpired_leases,
+    commands_come_in_order_to_the_owner_only,
+    a_finished_command_is_visible_and_loses_its_body,
+    commands_follow_the_session_to_its_next_owner,
+    find_by_sid_finds_the_latest_session_of_a_sid,
 );
 
 fn new_session(app_id: &str, n: usize) -> NewSession {
@@ -712,6 +717,157 @@ mod behaviour {
             ));
         }
         assert!(store.list(&ListQuery::default()).await.unwrap().is_empty());
+    }
+
+    pub(super) async fn commands_come_in_order_to_the_owner_only(backend: &Backend) {
+        let store = backend.open().await;
+        let a = create_many(&*store, "a", LONG, 2).await;
+        let b = create_many(&*store, "b", LONG, 1).await;
+        let body = serde_json::json!({ "layoutConfig": [] });
+        let first = store
+            .send_command(a[0], CommandKind::UpdateLayout, &body)
+            .await
+            .unwrap();
+        let for_b = store
+            .send_command(b[0], CommandKind::Stop, &serde_json::Value::Null)
+            .await
+            .unwrap();
+        let second = store
+            .send_command(a[1], CommandKind::QueryNow, &serde_json::Value::Null)
+            .await
+            .unwrap();
+        let third = store
+            .send_command(a[0], CommandKind::Stop, &serde_json::Value::Null)
+            .await
+            .unwrap();
+        assert!(first < for_b && for_b < second && second < third);
+        // A command for a session nobody owns (or that does not exist) waits.
+        let nobody = store
+            .send_command(Uuid::now_v7(), CommandKind::Stop, &serde_json::Value::Null)
+            .await
+            .unwrap();
+
+        let pending = store.pending_commands("a").await.unwrap();
+        let seen: Vec<_> = pending
+            .iter()
+            .map(|c| (c.id, c.session_id, c.kind))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                (first, a[0], CommandKind::UpdateLayout),
+                (second, a[1], CommandKind::QueryNow),
+                (third, a[0], CommandKind::Stop),
+            ]
+        );
+        assert_eq!(pending[0].body, body);
+        assert!(pending.iter().all(|c| c.state == CommandState::Pending));
+        assert!(
+            pending
+                .iter()
+                .all(|c| c.result.is_none() && c.done_at.is_none())
+        );
+        let for_b_pending = store.pending_commands("b").await.unwrap();
+        assert_eq!(
+            for_b_pending.iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec![for_b]
+        );
+        assert!(store.pending_commands("c").await.unwrap().is_empty());
+
+        store.finish_command(first, true, None).await.unwrap();
+        let pending = store.pending_commands("a").await.unwrap();
+        assert_eq!(
+            pending.iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec![second, third]
+        );
+        let waiting = store.command(nobody).await.unwrap().unwrap();
+        assert_eq!(waiting.state, CommandState::Pending);
+    }
+
+    pub(super) async fn a_finished_command_is_visible_and_loses_its_body(backend: &Backend) {
+        let store = backend.open().await;
+        let ids = create_many(&*store, "a", LONG, 1).await;
+        let body = serde_json::json!({ "storageConfig": { "secretKey": "SK-not-kept" } });
+        let id = store
+            .send_command(ids[0], CommandKind::Update, &body)
+            .await
+            .unwrap();
+        let sent = store.command(id).await.unwrap().unwrap();
+        assert_eq!(sent.body, body);
+        assert_eq!(sent.state, CommandState::Pending);
+        assert!(!format!("{sent:?}").contains("SK-not-kept"));
+        let detail = r#"{"status":502,"detail":"refused"}"#;
+        store.finish_command(id, false, Some(detail)).await.unwrap();
+        let failed = store.command(id).await.unwrap().unwrap();
+        assert_eq!(failed.state, CommandState::Failed);
+        assert_eq!(failed.result.as_deref(), Some(detail));
+        assert_eq!(failed.body, serde_json::Value::Null, "the body is cleared");
+        let done_at = failed.done_at.expect("the time it was finished");
+        assert!(done_at >= failed.created_at);
+        // Finished once: a second finish changes nothing.
+        store.finish_command(id, true, None).await.unwrap();
+        assert_eq!(store.command(id).await.unwrap().unwrap(), failed);
+        assert!(store.pending_commands("a").await.unwrap().is_empty());
+
+        let stop = store
+            .send_command(ids[0], CommandKind::Stop, &serde_json::Value::Null)
+            .await
+            .unwrap();
+        store.finish_command(stop, true, None).await.unwrap();
+        let done = store.command(stop).await.unwrap().unwrap();
+        assert_eq!(done.state, CommandState::Done);
+        assert_eq!(done.result, None);
+        assert!(
+            store
+                .command(cloudrec_fleet::CommandId(stop.0 + 1000))
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    pub(super) async fn commands_follow_the_session_to_its_next_owner(backend: &Backend) {
+        let store = backend.open().await;
+        let ids = create_many(&*store, "a", LONG, 1).await;
+        let id = store
+            .send_command(ids[0], CommandKind::Stop, &serde_json::Value::Null)
+            .await
+            .unwrap();
+        assert_eq!(store.release("a").await.unwrap(), 1);
+        assert!(store.pending_commands("a").await.unwrap().is_empty());
+        let claimed = store.claim("b", LONG, 10).await.unwrap();
+        assert_eq!(self::ids(&claimed), ids);
+        let pending = store.pending_commands("b").await.unwrap();
+        assert_eq!(pending.iter().map(|c| c.id).collect::<Vec<_>>(), vec![id]);
+    }
+
+    pub(super) async fn find_by_sid_finds_the_latest_session_of_a_sid(backend: &Backend) {
+        let store = backend.open().await;
+        let ids = create_many(&*store, "a", LONG, 3).await;
+        let with_sid = |sid: &str| SessionUpdate {
+            sid: Some(sid.to_owned()),
+            ..update("running")
+        };
+        store
+            .write("a", ids[0], 1, &with_sid("sid-1"))
+            .await
+            .unwrap();
+        store
+            .write("a", ids[1], 1, &with_sid("sid-2"))
+            .await
+            .unwrap();
+        store
+            .write("a", ids[2], 1, &with_sid("sid-1"))
+            .await
+            .unwrap();
+        let found = store.find_by_sid("sid-1").await.unwrap().unwrap();
+        assert_eq!(found.id, ids[2]);
+        assert_eq!(found.sid.as_deref(), Some("sid-1"));
+        assert_eq!(
+            store.find_by_sid("sid-2").await.unwrap().unwrap().id,
+            ids[1]
+        );
+        assert!(store.find_by_sid("sid-3").await.unwrap().is_none());
     }
 
     pub(super) async fn reopened_store_keeps_the_sessions(backend: &Backend) {

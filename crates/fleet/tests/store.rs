@@ -69,7 +69,7 @@ async fn migrations_run_twice_and_concurrently() {
         .fetch_one(second.pool())
         .await
         .unwrap();
-    assert_eq!(applied, 2);
+    assert_eq!(applied, 3);
     let row = first.create("w", LONG, &new_session(0)).await.unwrap().row;
     assert_eq!(second.get(row.id).await.unwrap(), Some(row.clone()));
     assert_eq!(row.id.get_version_num(), 7);
@@ -256,6 +256,29 @@ async fn release_hands_over_at_once_and_notifies() {
 }
 
 #[tokio::test]
+async fn a_command_notifies_its_session_id_once_stored() {
+    let db = TestDb::new().await;
+    let store = store(&db).await;
+    let mut listener = store.listen_commands().await.unwrap();
+    let ids = create_many(&store, "a", LONG, 1).await;
+    let sent = store
+        .send_command(
+            ids[0],
+            cloudrec_fleet::CommandKind::QueryNow,
+            &serde_json::Value::Null,
+        )
+        .await
+        .unwrap();
+    let session = tokio::time::timeout(Duration::from_secs(10), listener.recv())
+        .await
+        .expect("no notification within 10 s")
+        .unwrap();
+    assert_eq!(session, ids[0].to_string());
+    let pending = store.pending_commands("a").await.unwrap();
+    assert_eq!(pending.iter().map(|c| c.id).collect::<Vec<_>>(), vec![sent]);
+}
+
+#[tokio::test]
 async fn connect_errors_hide_the_password() {
     let secret = "pw-Secret-42";
     for url in [
@@ -339,8 +362,8 @@ async fn get_and_list_page_through_sessions() {
 }
 
 /// A database left at migration 1 (the schema before the idempotency keys)
-/// is upgraded by migration 2; its sessions keep their fields and read with
-/// the new columns' defaults.
+/// is upgraded by migrations 2 and 3 (the commands); its sessions keep their
+/// fields and read with the new columns' defaults.
 #[tokio::test]
 async fn migration_2_upgrades_a_version_1_database() {
     let db = TestDb::new().await;
@@ -388,7 +411,7 @@ async fn migration_2_upgrades_a_version_1_database() {
             .fetch_all(store.pool())
             .await
             .unwrap();
-    assert_eq!(versions, vec![1, 2]);
+    assert_eq!(versions, vec![1, 2, 3]);
     let row = store.get(old).await.unwrap().unwrap();
     assert_eq!(
         (row.state.as_str(), row.sid.as_deref(), row.epoch),
@@ -401,4 +424,17 @@ async fn migration_2_upgrades_a_version_1_database() {
     let claimed = store.claim("w", LONG, 10).await.unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].epoch, 4);
+    let command = store
+        .send_command(
+            old,
+            cloudrec_fleet::CommandKind::Stop,
+            &serde_json::Value::Null,
+        )
+        .await
+        .unwrap();
+    let pending = store.pending_commands("w").await.unwrap();
+    assert_eq!(
+        pending.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![command]
+    );
 }

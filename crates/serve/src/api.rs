@@ -311,7 +311,8 @@ fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, Problem> {
 }
 
 /// Sends an update (subscriptions, web page, RTMP, storage credentials) to
-/// the running task; answers once the service accepted it.
+/// the running task; answers once the service accepted it. Any worker of a
+/// fleet takes it: the recording's owner sends it.
 #[utoipa::path(
     post,
     path = "/v1/recordings/{id}/update",
@@ -323,6 +324,7 @@ fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, Problem> {
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The task does not run, or the recording ended", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The recording service refused the update", body = Problem, content_type = "application/problem+json"),
+        (status = 504, description = "In a fleet, the recording's owner did not apply it within 10 s; it stays queued", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn update_recording(State(api): State<Api>, Path(id): Path<String>, body: Bytes) -> Response {
@@ -345,6 +347,7 @@ async fn update_recording(State(api): State<Api>, Path(id): Path<String>, body: 
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not a mix recording, the task does not run, or the recording ended", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The recording service refused the layout", body = Problem, content_type = "application/problem+json"),
+        (status = 504, description = "In a fleet, the recording's owner did not apply it within 10 s; it stays queued", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn update_layout(State(api): State<Api>, Path(id): Path<String>, body: Bytes) -> Response {
@@ -356,7 +359,8 @@ async fn update_layout(State(api): State<Api>, Path(id): Path<String>, body: Byt
 }
 
 /// Stops the recording (idempotent): its state moves to `stopping`, then to
-/// how it ended.
+/// how it ended. Any worker of a fleet takes it: the recording's owner
+/// applies it.
 #[utoipa::path(
     post,
     path = "/v1/recordings/{id}/stop",

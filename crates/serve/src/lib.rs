@@ -37,4 +37,6 @@ pub use ncs::{DEDUPE_WINDOW, NCS_QUEUE, Ncs, NcsSecret};
 pub use problem::{PROBLEM_JSON, Problem};
 pub use recording::{Recording, RecordingPage, Report, STATES};
 pub use run::{Ended, RunError, STOP_DEADLINE, run};
-pub use sessions::{NoticeAction, OnShutdown, Sessions, SessionsConfig, is_terminal};
+pub use sessions::{
+    COMMAND_POLL, COMMAND_WAIT, NoticeAction, OnShutdown, Sessions, SessionsConfig, is_terminal,
+};

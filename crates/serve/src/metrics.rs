@@ -211,7 +211,7 @@ impl Metrics {
         );
         registry.register(
             "ncs_actions",
-            "What accepted NCS notifications made a session do: query_now, stop, none, or unknown_sid (no session of this process has the sid)",
+            "What accepted NCS notifications made a session do: query_now, stop, none, query_now_forwarded or stop_forwarded (left in the store for the worker that supervises it), or unknown_sid (no recording that has not ended has the sid)",
             series.ncs_actions.clone(),
         );
         Self {

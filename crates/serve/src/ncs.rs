@@ -5,7 +5,8 @@
 //! against the recent ones, and queued; the sender is answered at once (its
 //! timeout is about 10 s). A background task then publishes each one as a
 //! CloudEvent `io.cloudrec.ncs.<msgName>` and hands it to the session that
-//! supervises its task, which queries (or stops) it: a notification never
+//! supervises its task, which queries (or stops) it (through a command in the
+//! store when another worker supervises it): a notification never
 //! changes a session's state by itself, since it may be late, repeated, or
 //! forged by anyone holding the secret.
 //!
@@ -330,13 +331,23 @@ async fn work(
         } = accepted;
         metrics.ncs_notice(&name);
         let action = action_of(notice.event());
-        let owner = notice.sid().and_then(|sid| match action {
+        let mut owner = notice.sid().and_then(|sid| match action {
             Some(action) => sessions.notice(sid, action),
             None => sessions.subject_of(sid),
         });
+        let mut forwarded = false;
+        // Not supervised here: left in the store for the worker that is.
+        if owner.is_none()
+            && let (Some(sid), Some(action)) = (notice.sid(), action)
+        {
+            owner = sessions.forward_notice(sid, action).await;
+            forwarded = owner.is_some();
+        }
         let counted = match (&owner, action) {
             (None, _) => "unknown_sid",
             (Some(_), None) => "none",
+            (Some(_), Some(NoticeAction::QueryNow)) if forwarded => "query_now_forwarded",
+            (Some(_), Some(NoticeAction::Stop)) if forwarded => "stop_forwarded",
             (Some(_), Some(NoticeAction::QueryNow)) => "query_now",
             (Some(_), Some(NoticeAction::Stop)) => "stop",
         };

@@ -3,14 +3,14 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// The media type of every error answer.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// One error answer of the API.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Problem {
     /// A URI naming the kind of problem, `urn:cloudrec:problem:<kind>`; docs/api.md lists them.
     #[serde(rename = "type")]
@@ -88,6 +88,17 @@ impl Problem {
             StatusCode::BAD_GATEWAY,
             "upstream-failed",
             "The recording service failed the call",
+        )
+        .detail(detail)
+    }
+
+    /// 504: the worker that owns the recording has not applied the command
+    /// in time; it stays queued.
+    pub fn not_applied(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "not-applied",
+            "The owner has not applied the command yet",
         )
         .detail(detail)
     }

@@ -38,7 +38,9 @@ pub enum RunError {
 /// Serves `api` on `listener` until `shutdown` completes, then ends as
 /// `on_shutdown` says. First takes over the recordings of this worker's
 /// earlier life and those no live worker owns; while serving, renews its
-/// leases every third of the lease and takes over expired ones.
+/// leases every third of the lease and takes over expired ones, and applies
+/// the commands other workers left for its recordings (every third of the
+/// lease, and whenever [`Sessions::commands_arrived`] is called).
 pub async fn run(
     listener: TcpListener,
     api: Api,
@@ -53,11 +55,13 @@ pub async fn run(
         tracing::info!(resumed, "took over recordings from the store");
     }
     let keeper = tokio::spawn(keep_leases(Arc::clone(&sessions), lease));
+    let applier = tokio::spawn(apply_commands(Arc::clone(&sessions), lease / 3));
     let router = api::router(api, token);
     let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await;
     keeper.abort();
+    applier.abort();
     served.map_err(RunError::Serve)?;
     Ok(match on_shutdown {
         OnShutdown::Stop => Ended {
@@ -114,8 +118,31 @@ async fn keep_leases(sessions: Arc<Sessions>, lease: Duration) {
         }
         match sessions.claim(&mut Vec::new()).await {
             Ok(0) => {}
-            Ok(count) => tracing::info!(count, "took over expired recordings"),
+            Ok(count) => {
+                tracing::info!(count, "took over expired recordings");
+                // Commands may wait for them.
+                sessions.commands_arrived();
+            }
             Err(error) => tracing::error!(%error, "could not claim expired recordings"),
+        }
+    }
+}
+
+/// Applies the commands other workers left in the store for this worker's
+/// recordings: every `every`, and at once when woken (a notification from the
+/// store, a takeover). One round at a time, so a command is never applied by
+/// two rounds.
+async fn apply_commands(sessions: Arc<Sessions>, every: Duration) {
+    loop {
+        match sessions.apply_commands().await {
+            Ok(_) => {}
+            Err(error) => {
+                tracing::error!(%error, "could not read the commands left for this worker")
+            }
+        }
+        tokio::select! {
+            () = sessions.commands_waiting() => {}
+            () = tokio::time::sleep(every) => {}
         }
     }
 }

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use cloudrec_client::store::{
-    Idempotency, ListQuery, NewSession, SessionRow, SessionStore, SessionUpdate, StoreError,
+    Command, CommandId, CommandKind, CommandState, Idempotency, ListQuery, NewSession, SessionRow,
+    SessionStore, SessionUpdate, StoreError,
 };
 use cloudrec_client::{
     RecoveryPolicy, SessionError, SessionHandle, SessionReport, SessionSpec, SessionView,
@@ -86,6 +87,8 @@ pub struct Sessions {
     /// The live recordings by their task's sid, with who events about it name.
     by_sid: Mutex<HashMap<String, (Uuid, Arc<Subject>)>>,
     idle: tokio::sync::Notify,
+    /// Woken when a command may be waiting in the store for this worker.
+    commands: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for Sessions {
@@ -96,6 +99,14 @@ impl std::fmt::Debug for Sessions {
             .finish_non_exhaustive()
     }
 }
+
+/// How often a worker that left a command looks whether it was applied.
+pub const COMMAND_POLL: Duration = Duration::from_millis(100);
+
+/// How long an update or updateLayout left for another worker waits for
+/// that worker to apply it before the answer is 504 (the command stays
+/// queued).
+pub const COMMAND_WAIT: Duration = Duration::from_secs(10);
 
 /// The longest wait for the first store write of a recording's end.
 const END_WRITE_TRIES: u32 = 20;
@@ -178,6 +189,7 @@ impl Sessions {
             live: Mutex::default(),
             by_sid: Mutex::default(),
             idle: tokio::sync::Notify::new(),
+            commands: tokio::sync::Notify::new(),
         })
     }
 
@@ -206,8 +218,8 @@ impl Sessions {
 
     /// Hands an NCS notification's `action` to the live recording whose task
     /// has `sid`; answers who the recording's events name, or `None` when no
-    /// recording of this process has that sid (commands between workers are
-    /// not built yet, so the notification goes no further).
+    /// recording of this process has that sid (then
+    /// [`forward_notice`](Self::forward_notice) leaves it for the owner).
     pub fn notice(&self, sid: &str, action: NoticeAction) -> Option<Arc<Subject>> {
         let (id, subject) = self
             .by_sid
@@ -222,6 +234,52 @@ impl Sessions {
         };
         orders.send(order).ok()?;
         Some(subject)
+    }
+
+    /// Leaves an NCS notification's `action` in the store for the worker that
+    /// owns the recording whose task has `sid` (a `query_now` or `stop`
+    /// command); answers who the recording's events name, or `None` when no
+    /// recording that has not ended has that sid (or the store failed).
+    pub async fn forward_notice(&self, sid: &str, action: NoticeAction) -> Option<Arc<Subject>> {
+        let row = match self.store.find_by_sid(sid).await {
+            Ok(row) => row?,
+            Err(error) => {
+                self.metrics.store_failed("find_by_sid");
+                tracing::warn!(%error, sid, "cannot look the notification's recording up");
+                return None;
+            }
+        };
+        if is_terminal(&row.state) {
+            return None;
+        }
+        let kind = match action {
+            NoticeAction::QueryNow => CommandKind::QueryNow,
+            NoticeAction::Stop => CommandKind::Stop,
+        };
+        if let Err(error) = self
+            .store
+            .send_command(row.id, kind, &serde_json::Value::Null)
+            .await
+        {
+            self.metrics.store_failed("send_command");
+            tracing::warn!(%error, sid, "cannot leave the notification for the recording's owner");
+            return None;
+        }
+        let app_id = cloudrec_types::AppId::new(row.app_id.as_str()).ok()?;
+        Some(Arc::new(Subject {
+            cname: Cname::new(row.cname.as_str()).ok(),
+            uid: row
+                .uid
+                .parse::<u32>()
+                .ok()
+                .and_then(|uid| Uid::new(uid).ok()),
+            resource_id: row
+                .resource_id
+                .as_deref()
+                .and_then(|r| ResourceId::new(r).ok()),
+            sid: Sid::new(sid).ok(),
+            ..Subject::app(app_id)
+        }))
     }
 
     /// Who the events of the live recording whose task has `sid` name, if
@@ -356,7 +414,9 @@ impl Sessions {
     }
 
     /// Asks recording `id` to stop; answers it as it is now. Stopping a
-    /// recording that has ended is not an error.
+    /// recording that has ended is not an error. A recording another worker
+    /// supervises (or that is being taken over) gets a stop command in the
+    /// store, which its owner applies.
     pub async fn stop(&self, id: Uuid) -> Result<Recording, Problem> {
         let recording = self.get(id).await?;
         if let Some(orders) = self.order(id) {
@@ -366,16 +426,220 @@ impl Sessions {
         if is_terminal(&recording.state) {
             return Ok(recording);
         }
-        Err(not_here(&recording))
+        self.send_command(id, CommandKind::Stop, &serde_json::Value::Null)
+            .await?;
+        Ok(recording)
     }
 
     /// Sends an update to recording `id` and waits for the service's answer.
     pub async fn update(&self, id: Uuid, body: &[u8]) -> Result<Recording, Problem> {
         let request: UpdateClientRequest = client_request_of(body)?;
         let recording = self.get(id).await?;
+        if self.elsewhere(&recording) {
+            let body = serde_json::to_value(&request)
+                .map_err(|error| Problem::internal(error.to_string()))?;
+            return self.forward(recording, CommandKind::Update, &body).await;
+        }
         let (reply, answer) = oneshot::channel();
         self.send(&recording, Order::Update(Box::new(request), reply))?;
         finish(answer.await, recording)
+    }
+
+    /// Whether `recording` has not ended and no watcher of this process
+    /// supervises it: another worker does (or will, once it is taken over).
+    fn elsewhere(&self, recording: &Recording) -> bool {
+        !is_terminal(&recording.state) && self.order(recording.id).is_none()
+    }
+
+    async fn send_command(
+        &self,
+        id: Uuid,
+        kind: CommandKind,
+        body: &serde_json::Value,
+    ) -> Result<CommandId, Problem> {
+        let sent = self.store.send_command(id, kind, body).await;
+        sent.map_err(|error| {
+            self.metrics.store_failed("send_command");
+            store_problem(&error)
+        })
+    }
+
+    /// Leaves a command for the owner of `recording` and waits, looking every
+    /// [`COMMAND_POLL`] for up to [`COMMAND_WAIT`], for its outcome: the
+    /// recording when it was applied, the owner's problem when it failed, 504
+    /// when it was not applied in time (it stays queued).
+    async fn forward(
+        &self,
+        recording: Recording,
+        kind: CommandKind,
+        body: &serde_json::Value,
+    ) -> Result<Recording, Problem> {
+        let id = self.send_command(recording.id, kind, body).await?;
+        let until = tokio::time::Instant::now() + COMMAND_WAIT;
+        loop {
+            tokio::time::sleep(COMMAND_POLL).await;
+            match self.store.command(id).await {
+                Ok(Some(Command {
+                    state: CommandState::Done,
+                    ..
+                })) => return Ok(recording),
+                Ok(Some(Command {
+                    state: CommandState::Failed,
+                    result,
+                    ..
+                })) => return Err(problem_of(result.as_deref())),
+                Ok(_) => {}
+                Err(error) => {
+                    self.metrics.store_failed("command");
+                    tracing::warn!(%error, command = %id, "cannot read the outcome of a command");
+                }
+            }
+            if tokio::time::Instant::now() >= until {
+                let owner = recording.owner.as_deref().map_or_else(
+                    || "no worker owns the recording right now".to_owned(),
+                    |owner| format!("worker {owner} owns the recording"),
+                );
+                return Err(Problem::not_applied(format!(
+                    "the command ({id}) was not applied within {}s ({owner}); it stays queued and its owner applies it when it can: look at the recording before sending it again",
+                    COMMAND_WAIT.as_secs()
+                )));
+            }
+        }
+    }
+
+    /// Wakes the task that applies this worker's commands: one may be waiting
+    /// in the store (a notification, a takeover).
+    pub fn commands_arrived(&self) {
+        self.commands.notify_one();
+    }
+
+    /// Waits until [`commands_arrived`](Self::commands_arrived) is called
+    /// (at once if it was called since the last wait).
+    pub async fn commands_waiting(&self) {
+        self.commands.notified().await;
+    }
+
+    /// Applies the commands other workers left for the recordings this worker
+    /// owns: each session's in the order they were sent, sessions side by
+    /// side. A command is finished in the store once applied (an update once
+    /// the service answered), with the problem the asker is to answer when it
+    /// failed. A command for a recording this process does not supervise
+    /// stays pending for its next owner, unless the recording has ended.
+    /// Answers how many were applied.
+    pub async fn apply_commands(self: &Arc<Self>) -> Result<usize, StoreError> {
+        let commands = self.store.pending_commands(&self.config.worker).await?;
+        let mut by_session: Vec<(Uuid, Vec<Command>)> = Vec::new();
+        for command in commands {
+            match by_session
+                .iter_mut()
+                .find(|(id, _)| *id == command.session_id)
+            {
+                Some((_, queue)) => queue.push(command),
+                None => by_session.push((command.session_id, vec![command])),
+            }
+        }
+        let mut runs = tokio::task::JoinSet::new();
+        for (id, queue) in by_session {
+            let sessions = Arc::clone(self);
+            runs.spawn(async move { sessions.apply_queue(id, queue).await });
+        }
+        let mut applied = 0;
+        while let Some(done) = runs.join_next().await {
+            applied += done.unwrap_or(0);
+        }
+        Ok(applied)
+    }
+
+    async fn apply_queue(&self, id: Uuid, queue: Vec<Command>) -> usize {
+        let mut applied = 0;
+        for command in queue {
+            let outcome = match self.order(id) {
+                Some(orders) => self.apply(&orders, &command).await,
+                None => match self.store.get(id).await {
+                    Ok(Some(row)) if is_terminal(&row.state) => match command.kind {
+                        CommandKind::Update | CommandKind::UpdateLayout => Err(Problem::conflict(
+                            format!("the recording has ended ({}): create a new one", row.state),
+                        )),
+                        _ => Ok(()),
+                    },
+                    // Not supervised here: the next owner applies it.
+                    _ => return applied,
+                },
+            };
+            let result = outcome
+                .as_ref()
+                .err()
+                .map(|problem| serde_json::to_string(problem).unwrap_or_default());
+            if let Err(error) = self
+                .store
+                .finish_command(command.id, outcome.is_ok(), result.as_deref())
+                .await
+            {
+                self.metrics.store_failed("finish_command");
+                tracing::error!(%error, command = %command.id, recording = %id, "applied a command but could not mark it done: it may be applied again");
+                return applied;
+            }
+            tracing::info!(command = %command.id, recording = %id, kind = command.kind.as_str(), ok = outcome.is_ok(), "applied a command from another worker");
+            applied += 1;
+        }
+        applied
+    }
+
+    async fn apply(
+        &self,
+        orders: &mpsc::UnboundedSender<Order>,
+        command: &Command,
+    ) -> Result<(), Problem> {
+        let ended = || Problem::conflict("the recording has ended: create a new one");
+        match command.kind {
+            // Stopping a recording that has just ended is not an error.
+            CommandKind::Stop => {
+                let _ = orders.send(Order::Stop);
+                Ok(())
+            }
+            CommandKind::QueryNow => {
+                let _ = orders.send(Order::QueryNow);
+                Ok(())
+            }
+            CommandKind::Update => {
+                let request: UpdateClientRequest = serde_json::from_value(command.body.clone())
+                    .map_err(|error| {
+                        Problem::invalid(
+                            "clientRequest",
+                            format!(
+                                "the stored update does not fit the REST API's schema: {}",
+                                cloudrec_types::redact::serde_message(&error)
+                            ),
+                        )
+                    })?;
+                let (reply, answer) = oneshot::channel();
+                orders
+                    .send(Order::Update(Box::new(request), reply))
+                    .map_err(|_| ended())?;
+                outcome(answer.await)
+            }
+            CommandKind::UpdateLayout => {
+                let request: UpdateLayoutClientRequest =
+                    serde_json::from_value(command.body.clone()).map_err(|error| {
+                        Problem::invalid(
+                            "clientRequest",
+                            format!(
+                                "the stored updateLayout does not fit the REST API's schema: {}",
+                                cloudrec_types::redact::serde_message(&error)
+                            ),
+                        )
+                    })?;
+                let (reply, answer) = oneshot::channel();
+                orders
+                    .send(Order::UpdateLayout(Box::new(request), reply))
+                    .map_err(|_| ended())?;
+                outcome(answer.await)
+            }
+            _ => Err(Problem::internal(format!(
+                "this worker cannot apply a {} command",
+                command.kind.as_str()
+            ))),
+        }
     }
 
     /// Sends an updateLayout to recording `id` (mix mode only).
@@ -387,6 +651,13 @@ impl Sessions {
                 "updateLayout applies to mix recordings; this one is {}",
                 recording.mode
             )));
+        }
+        if self.elsewhere(&recording) {
+            let body = serde_json::to_value(&request)
+                .map_err(|error| Problem::internal(error.to_string()))?;
+            return self
+                .forward(recording, CommandKind::UpdateLayout, &body)
+                .await;
         }
         let (reply, answer) = oneshot::channel();
         self.send(&recording, Order::UpdateLayout(Box::new(request), reply))?;
@@ -404,7 +675,7 @@ impl Sessions {
             Some(orders) => orders
                 .send(order)
                 .map_err(|_| Problem::conflict("the recording ended while the request arrived")),
-            None => Err(not_here(recording)),
+            None => Err(not_here()),
         }
     }
 
@@ -866,15 +1137,12 @@ pub fn is_terminal(state: &str) -> bool {
     cloudrec_client::store::TERMINAL_STATES.contains(&state)
 }
 
-fn not_here(recording: &Recording) -> Problem {
-    match &recording.owner {
-        Some(owner) => Problem::unavailable(format!(
-            "the recording is supervised by worker {owner}; commands between workers are not built yet: send it to that worker"
-        )),
-        None => Problem::unavailable(
-            "no worker supervises the recording right now (it is being taken over): try again in a few seconds",
-        ),
-    }
+/// The recording stopped being supervised here between the look-up and the
+/// order (it ended or was handed over): nothing was sent.
+fn not_here() -> Problem {
+    Problem::unavailable(
+        "the recording was handed over to another worker while the request arrived; nothing was sent: send it again",
+    )
 }
 
 fn client_request_of<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
@@ -907,8 +1175,23 @@ fn finish(
     answer: Result<Result<(), SessionError>, oneshot::error::RecvError>,
     recording: Recording,
 ) -> Result<Recording, Problem> {
+    outcome(answer).map(|()| recording)
+}
+
+/// The problem a worker stored as a failed command's result; a result that
+/// is not one is the service's failure in words.
+fn problem_of(result: Option<&str>) -> Problem {
+    let Some(result) = result else {
+        return Problem::upstream("the worker that owns the recording failed the command");
+    };
+    serde_json::from_str(result).unwrap_or_else(|_| Problem::upstream(result))
+}
+
+fn outcome(
+    answer: Result<Result<(), SessionError>, oneshot::error::RecvError>,
+) -> Result<(), Problem> {
     match answer {
-        Ok(Ok(())) => Ok(recording),
+        Ok(Ok(())) => Ok(()),
         Ok(Err(SessionError::NotRunning)) => Err(Problem::conflict(
             "the recording's task does not run yet (or any more): wait until its state is running",
         )),
@@ -916,5 +1199,24 @@ fn finish(
         Ok(Err(_)) | Err(_) => Err(Problem::conflict(
             "the recording has ended: create a new one",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_problem_comes_back_as_the_owner_gave_it() {
+        for problem in [
+            Problem::conflict("the task does not run"),
+            Problem::upstream("code 2: invalid parameter"),
+        ] {
+            let stored = serde_json::to_string(&problem).unwrap();
+            assert_eq!(problem_of(Some(&stored)), problem);
+        }
+        assert_eq!(problem_of(Some("not json")).status, 502);
+        assert_eq!(problem_of(None).status, 502);
+        assert_eq!(Problem::not_applied("queued").status, 504);
     }
 }

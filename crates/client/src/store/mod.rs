@@ -8,6 +8,7 @@
 //! every claim increments: a write that carries an old epoch is refused
 //! ([`Fenced`]), so a worker that lost a session can never act on it.
 
+mod command;
 mod error;
 mod row;
 
@@ -17,6 +18,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+pub use command::{Command, CommandId, CommandKind, CommandState};
 pub use error::{Fenced, StoreError};
 pub use row::{Created, Idempotency, Lease, ListQuery, NewSession, SessionRow, SessionUpdate};
 
@@ -87,4 +89,44 @@ pub trait SessionStore: Send + Sync + fmt::Debug {
     /// ended: the members of the fleet that supervise something (a worker
     /// with no session is not counted).
     async fn live_workers(&self) -> Result<u64, StoreError>;
+
+    /// The session whose task has `sid` (the latest created, should a sid be
+    /// stored twice), if any: for a notification about a task to find its
+    /// recording.
+    async fn find_by_sid(&self, sid: &str) -> Result<Option<SessionRow>, StoreError>;
+
+    /// Leaves a command for the owner of `session`, whoever it is now or
+    /// will be: stored `pending` with `body` (the `clientRequest`, or `null`),
+    /// and, on PostgreSQL, announced in the same transaction on the
+    /// `cloudrec_commands` channel with the session id as payload. Answers
+    /// the command's id, for [`command`](Self::command). The session need
+    /// not exist any more; nothing checks it.
+    async fn send_command(
+        &self,
+        session: Uuid,
+        kind: CommandKind,
+        body: &serde_json::Value,
+    ) -> Result<CommandId, StoreError>;
+
+    /// The pending commands of the sessions `worker` owns (whatever their
+    /// state), in id order, so in the order they were sent for each session;
+    /// at most [`PENDING_BATCH`] (the rest come next time, in order).
+    async fn pending_commands(&self, worker: &str) -> Result<Vec<Command>, StoreError>;
+
+    /// Marks command `id` applied: `done` when `ok`, else `failed`, with
+    /// `result` (why it failed, or `None`), its body cleared and the time
+    /// noted. A command already finished is left as it is.
+    async fn finish_command(
+        &self,
+        id: CommandId,
+        ok: bool,
+        result: Option<&str>,
+    ) -> Result<(), StoreError>;
+
+    /// The command `id`, if it exists: for the worker that sent it to learn
+    /// its outcome.
+    async fn command(&self, id: CommandId) -> Result<Option<Command>, StoreError>;
 }
+
+/// The most commands [`SessionStore::pending_commands`] answers at once.
+pub const PENDING_BATCH: u32 = 1000;

@@ -275,6 +275,7 @@ fn main() {
     let path = format!("/v1/recordings/{first_id}");
     let (_, bytes) = call(addr, "GET", &path, "");
     let served = throughput(addr, &path);
+    let health = throughput(addr, "/healthz");
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -321,6 +322,7 @@ fn main() {
         LOAD.as_secs(),
         served / baseline
     );
+    println!("GET /healthz (the same layers, no store read): serve {health:.0}/s");
     drop(serve);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -14,7 +14,9 @@ use cloudrec_core::{RateLimiter, RetryPolicy};
 use cloudrec_emulator::{
     DEFAULT_APP_ID, DEFAULT_CUSTOMER_ID, DEFAULT_CUSTOMER_SECRET, Emulator, EmulatorConfig,
 };
-use cloudrec_fleet::{CommandListener, FleetGate, PgStore, RedisBudget, SessionStore, StoreError};
+use cloudrec_fleet::{
+    CommandListener, FleetGate, PgStore, RedisBudget, SessionStore, SoleWriterCache, StoreError,
+};
 use cloudrec_serve::api::Api;
 use cloudrec_serve::{
     App, AppEntry, ConfigFile, MeteredGate, Metrics, MetricsSink, Ncs, NcsSecret, OnShutdown,
@@ -499,7 +501,12 @@ async fn open_store(args: &ServeArgs) -> Result<(Arc<dyn SessionStore>, Option<P
     let store = cloudrec_fleet::open_store(args.database_url.as_deref(), &args.state_dir)
         .await
         .map_err(failed)?;
-    Ok((store, None))
+    if args.database_url.is_some() {
+        return Ok((store, None));
+    }
+    // A single node's SQLite file has one writer, this process (its journals
+    // are locked to it): its rows can be read from memory.
+    Ok((Arc::new(SoleWriterCache::new(store)), None))
 }
 
 /// Wakes the worker's command applier on every command any worker sends (the

@@ -37,6 +37,7 @@ mod schema;
 mod seal;
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
 mod shared;
+mod sole_writer_cache;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -55,6 +56,7 @@ pub use pg::{
     COMMANDS_CHANNEL, CommandListener, PgStore, RELEASED_CHANNEL, Released, ReleasedListener,
 };
 pub use seal::{KeyError, STORE_KEY_ENV, SealError, StoreKey};
+pub use sole_writer_cache::SoleWriterCache;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 

@@ -28,6 +28,9 @@ enum Backend {
     Postgres(TestDb),
     #[cfg(feature = "sqlite")]
     Sqlite(TempDir),
+    /// SQLite behind the cache of a sole writer.
+    #[cfg(feature = "sqlite")]
+    Cached(TempDir),
 }
 
 impl Backend {
@@ -39,6 +42,11 @@ impl Backend {
     #[cfg(feature = "sqlite")]
     async fn sqlite() -> Self {
         Self::Sqlite(TempDir::new())
+    }
+
+    #[cfg(feature = "sqlite")]
+    async fn cached() -> Self {
+        Self::Cached(TempDir::new())
     }
 
     /// Opens (again) the store of this test.
@@ -56,6 +64,12 @@ impl Backend {
                     .await
                     .unwrap_or_else(|e| panic!("open: {e}")),
             ),
+            #[cfg(feature = "sqlite")]
+            Self::Cached(dir) => Arc::new(cloudrec_fleet::SoleWriterCache::new(Arc::new(
+                cloudrec_fleet::SqliteStore::open(&dir.path.join("state/sessions.sqlite3"))
+                    .await
+                    .unwrap_or_else(|e| panic!("open: {e}")),
+            ))),
         }
     }
 }
@@ -80,6 +94,17 @@ macro_rules! suite {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let backend = super::Backend::sqlite().await;
+                    super::behaviour::$name(&backend).await;
+                }
+            )*
+        }
+
+        #[cfg(feature = "sqlite")]
+        mod cached_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let backend = super::Backend::cached().await;
                     super::behaviour::$name(&backend).await;
                 }
             )*

@@ -17,7 +17,7 @@ use crate::events_out::{AmqpContentMode, EventsOut};
 use crate::exit::{Exit, Fail};
 use crate::raw::{decode_json, parse_mode};
 use crate::report::{EventFormat, Reporter};
-use crate::session::{self, Timing};
+use crate::session::{self, StopModeFlag, Timing};
 use crate::summary;
 
 /// Records one channel.
@@ -55,6 +55,11 @@ pub(crate) struct RecordArgs {
     /// How long a task may answer 404 (failing over) before it is declared lost.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "90s")]
     recovery_window: Duration,
+    /// How a recording is stopped: `sync` (stop answers once the files are
+    /// uploaded) or `async` (stop answers at once; the session queries until the
+    /// upload is done).
+    #[arg(long, value_enum, default_value = "sync")]
+    stop_mode: StopModeFlag,
     /// Keep the live task in this journal file (JSON lines, fsynced), so that
     /// `cloudrec recover --journal PATH` can stop it after a crash.
     #[arg(long)]
@@ -101,7 +106,8 @@ pub(crate) async fn run(
     let client = args
         .connection
         .client(reporter.sink(), RetryPolicy::default())?;
-    let timing = Timing::with(args.poll_interval, args.recovery_window);
+    let timing =
+        Timing::with(args.poll_interval, args.recovery_window).with_stop_mode(args.stop_mode);
     let recorder = session::recorder(client, timing, args.journal.as_deref())?;
     events_out.connected().await?;
     let end = session::run(&recorder, spec, timing, Vec::new(), args.duration, stop).await;

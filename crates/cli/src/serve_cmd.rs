@@ -27,7 +27,7 @@ use cloudrec_types::{AppId, Secret};
 use crate::connection::{Credentials, Target, client_over, hyper_transport};
 use crate::events_out::{AmqpContentMode, EventsOut};
 use crate::exit::{Exit, Fail};
-use crate::session::Timing;
+use crate::session::{StopModeFlag, Timing};
 
 /// The exchange events go to unless `--amqp-exchange` says otherwise.
 const DEFAULT_EXCHANGE: &str = "cloudrec.events";
@@ -102,6 +102,11 @@ pub(crate) struct ServeArgs {
     /// How long a task may answer 404 (failing over) before it is declared lost.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "90s")]
     recovery_window: Duration,
+    /// How a recording is stopped: `sync` (stop answers once the files are
+    /// uploaded) or `async` (stop answers at once; the session queries until the
+    /// upload is done).
+    #[arg(long, value_enum, default_value = "sync")]
+    stop_mode: StopModeFlag,
     /// The App ID (one App ID without --config).
     #[arg(long, env = "CLOUDREC_APP_ID")]
     app_id: Option<String>,
@@ -332,7 +337,8 @@ pub(crate) async fn run(
         args.amqp_content_mode,
     )?;
     let metrics = Metrics::new();
-    let timing = Timing::with(args.poll_interval, args.recovery_window);
+    let timing =
+        Timing::with(args.poll_interval, args.recovery_window).with_stop_mode(args.stop_mode);
     let mut ncs_secrets: Vec<NcsSecret> = args
         .ncs_secret
         .as_ref()

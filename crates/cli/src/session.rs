@@ -8,7 +8,9 @@ use cloudrec_client::{
     FileJournal, Recorder, RecorderConfig, SessionError, SessionHandle, SessionReport, SessionSpec,
 };
 use cloudrec_client::{TokioClock, TokioSpawn};
-use cloudrec_core::{Backoff, End, EventSink, Resolution, SessionConfig, SessionState, TaskRef};
+use cloudrec_core::{
+    Backoff, End, EventSink, Resolution, SessionConfig, SessionState, StopMode, TaskRef,
+};
 use cloudrec_hyper::HyperTransport;
 use cloudrec_types::{UpdateClientRequest, UpdateLayoutClientRequest};
 use tokio::sync::watch;
@@ -32,7 +34,23 @@ pub(crate) struct Timing {
     pub(crate) poll_interval: Duration,
     /// How long a task 404 counts as a failover.
     pub(crate) recovery_window: Duration,
+    /// How stop is sent.
+    pub(crate) stop_mode: StopModeFlag,
 }
+
+/// `--stop-mode`: how a recording is stopped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum StopModeFlag {
+    /// Stop answers once the files are uploaded (about 20 s).
+    #[default]
+    Sync,
+    /// Stop answers at once; the session then queries until the upload is done.
+    Async,
+}
+
+/// How long an asynchronous stop waits for the upload before it reports it
+/// as unconfirmed.
+const UPLOAD_GIVE_UP: Duration = Duration::from_secs(600);
 
 impl Timing {
     /// The documented timings with `poll_interval` and `recovery_window`; a poll
@@ -45,7 +63,13 @@ impl Timing {
             running_give_up: Duration::from_secs(90),
             poll_interval,
             recovery_window,
+            stop_mode: StopModeFlag::Sync,
         }
+    }
+
+    /// The same timings with `mode` of stop.
+    pub(crate) fn with_stop_mode(self, stop_mode: StopModeFlag) -> Self {
+        Self { stop_mode, ..self }
     }
 
     /// Every timing divided by `scale` (for an emulator whose time runs faster).
@@ -56,6 +80,7 @@ impl Timing {
             running_give_up: self.running_give_up.div_f64(scale),
             poll_interval: self.poll_interval.div_f64(scale),
             recovery_window: self.recovery_window.div_f64(scale),
+            stop_mode: self.stop_mode,
         }
     }
 
@@ -66,7 +91,7 @@ impl Timing {
         let invalid = |error: cloudrec_core::PolicyError| {
             Fail::input(format!("invalid session timing: {error}"))
         };
-        Ok(SessionConfig::default()
+        SessionConfig::default()
             .with_first_query_delay(self.first_query)
             .map_err(invalid)?
             .with_waiting_backoff(steady.clone())
@@ -76,7 +101,15 @@ impl Timing {
             .map_err(invalid)?
             .with_recovery_window(self.recovery_window)
             .map_err(invalid)?
-            .with_recovery_backoff(steady))
+            .with_recovery_backoff(steady)
+            .with_stop_mode(match self.stop_mode {
+                StopModeFlag::Sync => StopMode::Sync,
+                StopModeFlag::Async => StopMode::Async {
+                    poll: step,
+                    give_up: UPLOAD_GIVE_UP,
+                },
+            })
+            .map_err(invalid)
     }
 }
 

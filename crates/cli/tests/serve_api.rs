@@ -399,3 +399,43 @@ fn a_bad_config_file_is_one_line_naming_the_key_and_exit_3() {
     assert!(line.contains("`rate`"), "{line}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn with_async_stop_a_recording_ends_once_the_upload_is_confirmed() {
+    let emulator = EmulatorProc::start(&[]);
+    let dir = temp_dir("serve-async-stop");
+    let serve = ServeProc::start(
+        &emulator.base_url,
+        &[
+            "--state-dir",
+            dir.to_str().unwrap(),
+            "--poll-interval",
+            "1s",
+            "--stop-mode",
+            "async",
+        ],
+        &[],
+    );
+    let id = serve
+        .post("/v1/recordings", &mix_body("room-async", 11))
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    serve.wait_for_recording(&id, LIMIT, is("running"));
+    serve.post(
+        &format!("/v1/recordings/{id}/stop"),
+        &serde_json::Value::Null,
+    );
+    let ended = serve.wait_for_recording(&id, LIMIT, |r| {
+        common::serve::is_terminal(r["state"].as_str().unwrap_or(""))
+    });
+    assert_eq!(ended["state"], "stopped", "{ended}");
+    let requests = http(emulator.addr, "GET", "/_emulator/requests", &[], b"").body;
+    assert!(
+        requests.contains("async_stop") || requests.contains("/stop"),
+        "{requests}"
+    );
+    assert!(emulator.live_tasks().is_empty());
+    let _ = std::fs::remove_dir_all(dir);
+}

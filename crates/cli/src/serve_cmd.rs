@@ -15,7 +15,8 @@ use cloudrec_emulator::{
     DEFAULT_APP_ID, DEFAULT_CUSTOMER_ID, DEFAULT_CUSTOMER_SECRET, Emulator, EmulatorConfig,
 };
 use cloudrec_fleet::{
-    CommandListener, FleetGate, PgStore, RedisBudget, SessionStore, SoleWriterCache, StoreError,
+    CommandListener, FleetGate, PgStore, RedisBudget, ReleasedListener, SessionStore,
+    SoleWriterCache, StoreError,
 };
 use cloudrec_serve::api::Api;
 use cloudrec_serve::{
@@ -434,6 +435,11 @@ pub(crate) async fn run(
             .await
             .map_err(|error| Fail::input(format!("cannot listen for commands: {error}")))?;
         tokio::spawn(wake_on_commands(listener, Arc::clone(&sessions)));
+        let releases = postgres
+            .listen()
+            .await
+            .map_err(|error| Fail::input(format!("cannot listen for handoffs: {error}")))?;
+        tokio::spawn(claim_on_handoff(releases, Arc::clone(&sessions)));
     }
     let ncs = (!ncs_secrets.is_empty()).then(|| {
         Ncs::start(
@@ -513,6 +519,23 @@ async fn open_store(args: &ServeArgs) -> Result<(Arc<dyn SessionStore>, Option<P
     // A single node's SQLite file has one writer, this process (its journals
     // are locked to it): its rows can be read from memory.
     Ok((Arc::new(SoleWriterCache::new(store)), None))
+}
+
+/// Tells the worker each time another one hands its recordings over, so that
+/// it claims them at once. Notifications lost while the connection is down
+/// are made up for by the lease timer.
+async fn claim_on_handoff(mut listener: ReleasedListener, sessions: Arc<Sessions>) {
+    loop {
+        match listener.recv().await {
+            Ok(released) => sessions.releases_arrived(&released.worker),
+            Err(error) => {
+                eprintln!(
+                    "cloudrec serve: the store's handoff notifications stopped ({error}): handed-over recordings are claimed on the lease timer"
+                );
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }
+    }
 }
 
 /// Wakes the worker's command applier on every command any worker sends (the

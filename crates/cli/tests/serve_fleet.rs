@@ -100,7 +100,11 @@ impl Fleet {
     }
 
     fn start(&mut self, worker: &str) {
-        let extra: Vec<&str> = self.extra.iter().map(String::as_str).collect();
+        let mut extra: Vec<&str> = self.extra.iter().map(String::as_str).collect();
+        if !extra.contains(&"--lease") {
+            // Short leases keep the tests short.
+            extra.extend(["--lease", "3s"]);
+        }
         let state = self.dir.join(worker);
         let serve = ServeProc::start(
             &self.emulator.base_url,
@@ -111,8 +115,6 @@ impl Fleet {
                 worker,
                 "--state-dir",
                 state.to_str().unwrap(),
-                "--lease",
-                "3s",
                 "--poll-interval",
                 "1s",
             ]
@@ -581,5 +583,60 @@ fn three_workers_on_one_redis_budget_stay_under_the_app_ids_rate() {
             "{ready}"
         );
     }
+    fleet.stop_all();
+}
+
+/// Waits until no recording is owned by `gone`; answers how long it took.
+fn time_until_taken_from(fleet: &Fleet, gone: &str, since: Instant) -> Duration {
+    loop {
+        let recordings = fleet.recordings();
+        if recordings
+            .iter()
+            .all(|r| r["owner"] != gone && r["state"] == "running")
+        {
+            return since.elapsed();
+        }
+        assert!(
+            since.elapsed() < LIMIT,
+            "{gone}'s recordings were not taken over"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The figures of docs/benchmarks.md: takeover after SIGKILL and handoff after
+/// SIGTERM, with the default 15 s lease (`--lease` from the environment
+/// `CLOUDREC_BENCH_LEASE` otherwise). Run with
+/// `cargo test -p cloudrec-cli --test serve_fleet -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement: prints the takeover and handoff times"]
+fn measure_takeover_and_handoff() {
+    let lease = std::env::var("CLOUDREC_BENCH_LEASE").unwrap_or_else(|_| "15s".to_owned());
+    let mut fleet = Fleet::with(
+        "fleet_figures",
+        0,
+        &["--rate-limit", "100", "--task-limit", "100"],
+        &["--lease", &lease],
+    );
+    for worker in ["w0", "w1", "w2"] {
+        fleet.start(worker);
+    }
+    fleet.create(30);
+    fleet.all_running_on_live_workers();
+    let mut dead = fleet.workers.remove("w0").unwrap();
+    let killed = Instant::now();
+    dead.proc.signal("KILL");
+    let takeover = time_until_taken_from(&fleet, "w0", killed);
+    dead.proc.wait(LIMIT);
+    let mut leaving = fleet.workers.remove("w1").unwrap();
+    let signalled = Instant::now();
+    leaving.proc.signal("TERM");
+    let handoff = time_until_taken_from(&fleet, "w1", signalled);
+    leaving.proc.wait(LIMIT);
+    println!(
+        "lease {lease}: takeover after SIGKILL {:.2} s, handoff after SIGTERM {:.2} s",
+        takeover.as_secs_f64(),
+        handoff.as_secs_f64()
+    );
     fleet.stop_all();
 }

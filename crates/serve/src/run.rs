@@ -38,7 +38,8 @@ pub enum RunError {
 /// Serves `api` on `listener` until `shutdown` completes, then ends as
 /// `on_shutdown` says. First takes over the recordings of this worker's
 /// earlier life and those no live worker owns; while serving, renews its
-/// leases every third of the lease and takes over expired ones, and applies
+/// leases every third of the lease and takes over expired ones (and at once
+/// what another worker hands over, on [`Sessions::releases_arrived`]), and applies
 /// the commands other workers left for its recordings (every third of the
 /// lease, and whenever [`Sessions::commands_arrived`] is called).
 pub async fn run(
@@ -56,12 +57,15 @@ pub async fn run(
     }
     let keeper = tokio::spawn(keep_leases(Arc::clone(&sessions), lease));
     let applier = tokio::spawn(apply_commands(Arc::clone(&sessions), lease / 3));
+    let claimer = tokio::spawn(claim_on_release(Arc::clone(&sessions)));
     let router = api::router(api, token);
     let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await;
     keeper.abort();
     applier.abort();
+    // Before this worker releases its own: it must not claim them back.
+    claimer.abort();
     served.map_err(RunError::Serve)?;
     Ok(match on_shutdown {
         OnShutdown::Stop => Ended {
@@ -124,6 +128,22 @@ async fn keep_leases(sessions: Arc<Sessions>, lease: Duration) {
                 sessions.commands_arrived();
             }
             Err(error) => tracing::error!(%error, "could not claim expired recordings"),
+        }
+    }
+}
+
+/// Claims what another worker handed over as soon as it says so, rather than
+/// on the next tick of [`keep_leases`].
+async fn claim_on_release(sessions: Arc<Sessions>) {
+    loop {
+        sessions.releases_waiting().await;
+        match sessions.claim(&mut Vec::new()).await {
+            Ok(0) => {}
+            Ok(count) => {
+                tracing::info!(count, "took over recordings another worker handed over");
+                sessions.commands_arrived();
+            }
+            Err(error) => tracing::error!(%error, "could not claim handed-over recordings"),
         }
     }
 }

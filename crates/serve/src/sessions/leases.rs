@@ -109,4 +109,19 @@ impl Sessions {
     pub async fn release(&self) -> Result<u64, StoreError> {
         self.store.release(&self.config.worker).await
     }
+
+    /// Says that `worker` released its recordings (a handoff): unless it is
+    /// this worker, the others claim them at once instead of on their next
+    /// tick.
+    pub fn releases_arrived(&self, worker: &str) {
+        if worker != self.config.worker {
+            self.releases.notify_one();
+        }
+    }
+
+    /// Waits until [`releases_arrived`](Self::releases_arrived) names another
+    /// worker (at once if it did since the last wait).
+    pub async fn releases_waiting(&self) {
+        self.releases.notified().await;
+    }
 }

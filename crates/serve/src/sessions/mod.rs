@@ -98,6 +98,8 @@ pub struct Sessions {
     idle: tokio::sync::Notify,
     /// Woken when a command may be waiting in the store for this worker.
     commands: tokio::sync::Notify,
+    /// Woken when another worker released recordings (a handoff).
+    releases: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for Sessions {
@@ -141,6 +143,7 @@ impl Sessions {
             by_sid: Mutex::default(),
             idle: tokio::sync::Notify::new(),
             commands: tokio::sync::Notify::new(),
+            releases: tokio::sync::Notify::new(),
         })
     }
 

@@ -52,6 +52,18 @@ pub(crate) struct Credentials {
     pub(crate) customer_secret: Secret,
 }
 
+impl Credentials {
+    /// The credentials every emulator accepts unless told otherwise.
+    pub(crate) fn emulator() -> Result<Self, Fail> {
+        Ok(Self {
+            app_id: AppId::new(cloudrec_emulator::DEFAULT_APP_ID)
+                .map_err(|error| Fail::internal(format!("emulator app id: {error}")))?,
+            customer_id: cloudrec_emulator::DEFAULT_CUSTOMER_ID.to_owned(),
+            customer_secret: Secret::new(cloudrec_emulator::DEFAULT_CUSTOMER_SECRET),
+        })
+    }
+}
+
 impl Connection {
     /// The credentials, or one line that names what is missing.
     pub(crate) fn credentials(&self) -> Result<Credentials, Fail> {

@@ -6,15 +6,12 @@ use std::time::Duration;
 
 use clap::Args;
 use cloudrec_client::SessionSpec;
-use cloudrec_emulator::{
-    DEFAULT_APP_ID, DEFAULT_CUSTOMER_ID, DEFAULT_CUSTOMER_SECRET, Emulator, EmulatorConfig,
-    FaultRule,
-};
+use cloudrec_emulator::{Emulator, EmulatorConfig, FaultRule};
 use cloudrec_events::DEFAULT_EXCHANGE;
 use cloudrec_types::{
-    AppId, AudioUidList, Cname, LayoutConfig, Mode, Secret, StartClientRequest, StorageConfig,
-    StorageVendor, StreamSubscribe, TranscodingConfig, Uid, UpdateClientRequest,
-    UpdateLayoutClientRequest, VideoUidList,
+    AudioUidList, Cname, LayoutConfig, Mode, StartClientRequest, StorageConfig, StorageVendor,
+    StreamSubscribe, TranscodingConfig, Uid, UpdateClientRequest, UpdateLayoutClientRequest,
+    VideoUidList,
 };
 
 use crate::connection::{Credentials, Target, build_client, quick_retry_policy};
@@ -103,12 +100,7 @@ pub(crate) async fn run(
         args.amqp_content_mode,
     )?;
     let reporter = Reporter::start(args.events, true, events_out.pipeline());
-    let credentials = Credentials {
-        app_id: AppId::new(DEFAULT_APP_ID)
-            .map_err(|error| Fail::internal(format!("emulator app id: {error}")))?,
-        customer_id: DEFAULT_CUSTOMER_ID.to_owned(),
-        customer_secret: Secret::new(DEFAULT_CUSTOMER_SECRET),
-    };
+    let credentials = Credentials::emulator()?;
     let client = build_client(
         &credentials,
         &Target::BaseUrl(emulator.base_url()),

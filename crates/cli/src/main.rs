@@ -144,8 +144,12 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<Exit, Fail> {
     match cli.command {
-        Command::Demo(args) => demo::run(&args, stop_signal::listen()?).await,
-        Command::Record(args) => record::run(&args, stop_signal::listen()?).await,
+        Command::Demo(args) => {
+            demo::run(&args, stop_signal::listen("stopping the recording")?).await
+        }
+        Command::Record(args) => {
+            record::run(&args, stop_signal::listen("stopping the recording")?).await
+        }
         Command::Recover(args) => recover_cmd::run(&args).await,
         Command::Explain(args) => explain_cmd::run(&args).map(|()| Exit::Ok),
         Command::Emulator(args) => emulator_cmd::run(&args).await,
@@ -157,6 +161,12 @@ async fn run(cli: Cli) -> Result<Exit, Fail> {
         Command::UpdateLayout(args) => raw::update_layout(&args).await,
         Command::Stop(args) => raw::stop(&args).await,
         Command::NcsIps(args) => ncs_ips_cmd::run(&args).await,
-        Command::Serve(args) => serve_cmd::run(&args, stop_signal::listen()?).await,
+        Command::Serve(args) => {
+            serve_cmd::run(
+                &args,
+                stop_signal::listen("shutting down as --on-shutdown says")?,
+            )
+            .await
+        }
     }
 }

@@ -11,9 +11,8 @@ use cloudrec_client::{
     FileJournal, LeakPolicy, LocalGate, RateGate, Recorder, RecorderConfig, TokioSpawn,
 };
 use cloudrec_core::{RateLimiter, RetryPolicy};
-use cloudrec_emulator::{
-    DEFAULT_APP_ID, DEFAULT_CUSTOMER_ID, DEFAULT_CUSTOMER_SECRET, Emulator, EmulatorConfig,
-};
+use cloudrec_emulator::{Emulator, EmulatorConfig};
+use cloudrec_events::DEFAULT_EXCHANGE;
 use cloudrec_fleet::{
     CommandListener, FleetGate, PgStore, RedisBudget, ReleasedListener, SessionStore,
     SoleWriterCache, StoreError,
@@ -29,9 +28,6 @@ use crate::connection::{Credentials, Target, client_over, hyper_transport};
 use crate::events_out::{AmqpContentMode, EventsOut};
 use crate::exit::{Exit, Fail};
 use crate::session::{StopModeFlag, Timing};
-
-/// The exchange events go to unless `--amqp-exchange` says otherwise.
-const DEFAULT_EXCHANGE: &str = "cloudrec.events";
 
 /// `--on-shutdown`: what SIGTERM and SIGINT do to the recordings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -160,12 +156,7 @@ struct AppSettings {
 fn apps(args: &ServeArgs, emulator: Option<&Emulator>) -> Result<Vec<AppSettings>, Fail> {
     if let Some(emulator) = emulator {
         return Ok(vec![AppSettings {
-            credentials: Credentials {
-                app_id: AppId::new(DEFAULT_APP_ID)
-                    .map_err(|error| Fail::internal(format!("emulator app id: {error}")))?,
-                customer_id: DEFAULT_CUSTOMER_ID.to_owned(),
-                customer_secret: Secret::new(DEFAULT_CUSTOMER_SECRET),
-            },
+            credentials: Credentials::emulator()?,
             target: Target::BaseUrl(emulator.base_url()),
             rate: None,
             task_limit: None,

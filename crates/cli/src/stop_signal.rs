@@ -6,10 +6,10 @@ use tokio::sync::watch;
 
 use crate::exit::{Exit, Fail};
 
-/// A flag that turns `true` on the first SIGINT or SIGTERM; a second one exits
-/// with [`Exit::Aborted`] at once. The handlers are installed before this
+/// A flag that turns `true` on the first SIGINT or SIGTERM, which is said on
+/// stderr as `doing`; a second one exits with [`Exit::Aborted`] at once. The handlers are installed before this
 /// returns, so an early signal still stops cleanly.
-pub(crate) fn listen() -> Result<watch::Receiver<bool>, Fail> {
+pub(crate) fn listen(doing: &'static str) -> Result<watch::Receiver<bool>, Fail> {
     let install = |kind: SignalKind, name: &str| {
         signal(kind).map_err(|error| Fail::internal(format!("cannot listen for {name}: {error}")))
     };
@@ -21,7 +21,7 @@ pub(crate) fn listen() -> Result<watch::Receiver<bool>, Fail> {
             _ = interrupt.recv() => "Ctrl-C",
             _ = terminate.recv() => "SIGTERM",
         };
-        eprintln!("{name}: stopping the recording (Ctrl-C or SIGTERM again to abort)");
+        eprintln!("{name}: {doing} (Ctrl-C or SIGTERM again to abort)");
         let _ = tx.send(true);
         tokio::select! {
             _ = interrupt.recv() => {}

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::serve::{EmulatorProc, ServeProc, http, mix_body, temp_dir};
+use common::serve::{SingleNode, http, mix_body, temp_dir};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -15,18 +15,8 @@ fn is(state: &'static str) -> impl Fn(&serde_json::Value) -> bool {
 
 #[test]
 fn a_recording_is_created_runs_takes_updates_and_stops_with_no_secret_shown() {
-    let emulator = EmulatorProc::start(&[]);
-    let dir = temp_dir("serve-api");
-    let serve = ServeProc::start(
-        &emulator.base_url,
-        &[
-            "--state-dir",
-            dir.to_str().unwrap(),
-            "--poll-interval",
-            "1s",
-        ],
-        &[],
-    );
+    let node = SingleNode::start("serve-api", &["--poll-interval", "1s"], &[]);
+    let (emulator, serve) = (&node.emulator, &node.serve);
     let created = serve.post("/v1/recordings", &mix_body("room-api", 527_841));
     assert_eq!(created.status, 201, "{}", created.body);
     assert_eq!(created.header("content-type"), Some("application/json"));
@@ -96,18 +86,12 @@ fn a_recording_is_created_runs_takes_updates_and_stops_with_no_secret_shown() {
     ] {
         assert!(endpoints.contains(call), "the emulator saw no {call}");
     }
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
 fn idempotency_keys_answer_the_same_recording_or_a_conflict() {
-    let emulator = EmulatorProc::start(&[]);
-    let dir = temp_dir("serve-idem");
-    let serve = ServeProc::start(
-        &emulator.base_url,
-        &["--state-dir", dir.to_str().unwrap()],
-        &[],
-    );
+    let node = SingleNode::start("serve-idem", &[], &[]);
+    let serve = &node.serve;
     let body = serde_json::to_vec(&mix_body("room-idem", 42)).unwrap();
     let key = [("Idempotency-Key", "order-17")];
     let first = http(serve.addr, "POST", "/v1/recordings", &key, &body);
@@ -136,18 +120,12 @@ fn idempotency_keys_answer_the_same_recording_or_a_conflict() {
     );
     assert_eq!(bad_key.status, 400);
     assert_eq!(bad_key.json()["field"], "Idempotency-Key");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
 fn bad_requests_are_problems_naming_the_field_and_nothing_is_sent() {
-    let emulator = EmulatorProc::start(&[]);
-    let dir = temp_dir("serve-bad");
-    let serve = ServeProc::start(
-        &emulator.base_url,
-        &["--state-dir", dir.to_str().unwrap()],
-        &[],
-    );
+    let node = SingleNode::start("serve-bad", &[], &[]);
+    let (emulator, serve) = (&node.emulator, &node.serve);
     let mut no_bucket = mix_body("room-bad", 1);
     no_bucket["clientRequest"]["storageConfig"]["bucket"] = "".into();
     let mut bad_uid = mix_body("room-bad", 1);
@@ -215,23 +193,12 @@ fn bad_requests_are_problems_naming_the_field_and_nothing_is_sent() {
         !requests.contains("acquire"),
         "a refused request reached the service: {requests}"
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
 fn update_layout_of_an_individual_recording_is_a_conflict_and_so_is_an_update_after_the_end() {
-    let emulator = EmulatorProc::start(&[]);
-    let dir = temp_dir("serve-conflict");
-    let serve = ServeProc::start(
-        &emulator.base_url,
-        &[
-            "--state-dir",
-            dir.to_str().unwrap(),
-            "--poll-interval",
-            "1s",
-        ],
-        &[],
-    );
+    let node = SingleNode::start("serve-conflict", &["--poll-interval", "1s"], &[]);
+    let serve = &node.serve;
     let mut body = mix_body("room-ind", 7);
     body["mode"] = "individual".into();
     body["clientRequest"]["recordingConfig"] =
@@ -268,18 +235,16 @@ fn update_layout_of_an_individual_recording_is_a_conflict_and_so_is_an_update_af
         &serde_json::json!({"clientRequest": {"streamSubscribe": {"audioUidList": {"subscribeAudioUids": ["1"]}}}}),
     );
     assert_eq!(late.status, 409, "{}", late.body);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
 fn with_a_token_every_route_but_healthz_needs_it() {
-    let emulator = EmulatorProc::start(&[]);
-    let dir = temp_dir("serve-token");
-    let serve = ServeProc::start(
-        &emulator.base_url,
-        &["--state-dir", dir.to_str().unwrap()],
+    let node = SingleNode::start(
+        "serve-token",
+        &[],
         &[("CLOUDREC_API_TOKEN", "s3cret-token")],
     );
+    let serve = &node.serve;
     assert_eq!(serve.get("/healthz").status, 200);
     for path in [
         "/v1/recordings",
@@ -309,23 +274,12 @@ fn with_a_token_every_route_but_healthz_needs_it() {
         assert_eq!(right.status, 200, "{path}: {}", right.body);
     }
     assert!(!serve.proc.output().contains("s3cret"));
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
 fn health_readiness_metrics_and_the_openapi_document_answer() {
-    let emulator = EmulatorProc::start(&[]);
-    let dir = temp_dir("serve-meta");
-    let serve = ServeProc::start(
-        &emulator.base_url,
-        &[
-            "--state-dir",
-            dir.to_str().unwrap(),
-            "--poll-interval",
-            "1s",
-        ],
-        &[],
-    );
+    let node = SingleNode::start("serve-meta", &["--poll-interval", "1s"], &[]);
+    let serve = &node.serve;
     assert_eq!(serve.get("/healthz").status, 200);
     let ready = serve.get("/readyz");
     assert_eq!(ready.status, 200);
@@ -363,7 +317,6 @@ fn health_readiness_metrics_and_the_openapi_document_answer() {
         );
     }
     assert!(document["components"]["schemas"]["Recording"].is_object());
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -402,20 +355,12 @@ fn a_bad_config_file_is_one_line_naming_the_key_and_exit_3() {
 
 #[test]
 fn with_async_stop_a_recording_ends_once_the_upload_is_confirmed() {
-    let emulator = EmulatorProc::start(&[]);
-    let dir = temp_dir("serve-async-stop");
-    let serve = ServeProc::start(
-        &emulator.base_url,
-        &[
-            "--state-dir",
-            dir.to_str().unwrap(),
-            "--poll-interval",
-            "1s",
-            "--stop-mode",
-            "async",
-        ],
+    let node = SingleNode::start(
+        "serve-async-stop",
+        &["--poll-interval", "1s", "--stop-mode", "async"],
         &[],
     );
+    let (emulator, serve) = (&node.emulator, &node.serve);
     let id = serve
         .post("/v1/recordings", &mix_body("room-async", 11))
         .json()["id"]
@@ -437,5 +382,4 @@ fn with_async_stop_a_recording_ends_once_the_upload_is_confirmed() {
         "{requests}"
     );
     assert!(emulator.live_tasks().is_empty());
-    let _ = std::fs::remove_dir_all(dir);
 }

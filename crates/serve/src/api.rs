@@ -227,15 +227,12 @@ async fn create_recording(State(api): State<Api>, headers: HeaderMap, body: Byte
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn get_recording(State(api): State<Api>, Path(id): Path<String>) -> Response {
-    let result = match recording_id(&id) {
-        Ok(id) => api.sessions.get(id).await,
-        Err(problem) => Err(problem),
-    };
-    match result {
-        Ok(recording) => json(StatusCode::OK, &recording),
-        Err(problem) => problem.into_response(),
-    }
+async fn get_recording(
+    State(api): State<Api>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let recording = api.sessions.get(recording_id(&id)?).await?;
+    Ok(json(StatusCode::OK, &recording))
 }
 
 /// A page of recordings, oldest first.
@@ -256,19 +253,13 @@ async fn get_recording(State(api): State<Api>, Path(id): Path<String>) -> Respon
 async fn list_recordings(
     State(api): State<Api>,
     Query(params): Query<HashMap<String, String>>,
-) -> Response {
-    match list_query(&params) {
-        Ok(query) => match api.sessions.list(&query).await {
-            Ok(recordings) => {
-                let next = (recordings.len() == query.limit as usize)
-                    .then(|| recordings.last().map(|r| r.id.to_string()))
-                    .flatten();
-                json(StatusCode::OK, &RecordingPage { recordings, next })
-            }
-            Err(problem) => problem.into_response(),
-        },
-        Err(problem) => problem.into_response(),
-    }
+) -> Result<Response, Problem> {
+    let query = list_query(&params)?;
+    let recordings = api.sessions.list(&query).await?;
+    let next = (recordings.len() == query.limit as usize)
+        .then(|| recordings.last().map(|r| r.id.to_string()))
+        .flatten();
+    Ok(json(StatusCode::OK, &RecordingPage { recordings, next }))
 }
 
 fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, Problem> {
@@ -327,12 +318,13 @@ fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, Problem> {
         (status = 504, description = "In a fleet, the recording's owner did not apply it within 10 s; it stays queued", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn update_recording(State(api): State<Api>, Path(id): Path<String>, body: Bytes) -> Response {
-    let result = match recording_id(&id) {
-        Ok(id) => api.sessions.update(id, &body).await,
-        Err(problem) => Err(problem),
-    };
-    accepted(result)
+async fn update_recording(
+    State(api): State<Api>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let recording = api.sessions.update(recording_id(&id)?, &body).await?;
+    Ok(json(StatusCode::ACCEPTED, &recording))
 }
 
 /// Replaces the mix layout of the running task.
@@ -350,12 +342,16 @@ async fn update_recording(State(api): State<Api>, Path(id): Path<String>, body: 
         (status = 504, description = "In a fleet, the recording's owner did not apply it within 10 s; it stays queued", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn update_layout(State(api): State<Api>, Path(id): Path<String>, body: Bytes) -> Response {
-    let result = match recording_id(&id) {
-        Ok(id) => api.sessions.update_layout(id, &body).await,
-        Err(problem) => Err(problem),
-    };
-    accepted(result)
+async fn update_layout(
+    State(api): State<Api>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let recording = api
+        .sessions
+        .update_layout(recording_id(&id)?, &body)
+        .await?;
+    Ok(json(StatusCode::ACCEPTED, &recording))
 }
 
 /// Stops the recording (idempotent): its state moves to `stopping`, then to
@@ -370,19 +366,12 @@ async fn update_layout(State(api): State<Api>, Path(id): Path<String>, body: Byt
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn stop_recording(State(api): State<Api>, Path(id): Path<String>) -> Response {
-    let result = match recording_id(&id) {
-        Ok(id) => api.sessions.stop(id).await,
-        Err(problem) => Err(problem),
-    };
-    accepted(result)
-}
-
-fn accepted(result: Result<Recording, Problem>) -> Response {
-    match result {
-        Ok(recording) => json(StatusCode::ACCEPTED, &recording),
-        Err(problem) => problem.into_response(),
-    }
+async fn stop_recording(
+    State(api): State<Api>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let recording = api.sessions.stop(recording_id(&id)?).await?;
+    Ok(json(StatusCode::ACCEPTED, &recording))
 }
 
 /// Receives a notification of Agora's Notification Center Service: signed

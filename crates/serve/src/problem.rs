@@ -125,10 +125,6 @@ impl Problem {
                 "body-too-large",
                 "the body is over 1 MiB: send a smaller request",
             ),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-                "unsupported-media-type",
-                "send the body as JSON with Content-Type: application/json",
-            ),
             StatusCode::UNAUTHORIZED => (
                 "unauthorized",
                 "send Authorization: Bearer with the service's API token",

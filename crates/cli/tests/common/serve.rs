@@ -334,3 +334,36 @@ pub fn temp_dir(name: &str) -> std::path::PathBuf {
 pub fn is_terminal(state: &str) -> bool {
     matches!(state, "stopped" | "stopped_no_data" | "failed" | "lost")
 }
+
+/// One `cloudrec emulator` and one single-node `cloudrec serve` recording on
+/// it, with a state dir of their own that is removed at the end.
+pub struct SingleNode {
+    pub serve: ServeProc,
+    pub emulator: EmulatorProc,
+    pub dir: std::path::PathBuf,
+}
+
+impl SingleNode {
+    /// A fresh emulator, and `serve` on it with `args` and `envs`.
+    pub fn start(name: &str, args: &[&str], envs: &[(&str, &str)]) -> Self {
+        let emulator = EmulatorProc::start(&[]);
+        let dir = temp_dir(name);
+        let state = dir.to_str().unwrap().to_owned();
+        let args: Vec<&str> = ["--state-dir", state.as_str()]
+            .into_iter()
+            .chain(args.iter().copied())
+            .collect();
+        let serve = ServeProc::start(&emulator.base_url, &args, envs);
+        Self {
+            serve,
+            emulator,
+            dir,
+        }
+    }
+}
+
+impl Drop for SingleNode {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
